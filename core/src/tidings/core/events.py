@@ -1,0 +1,220 @@
+"""The event catalogue and the normalized models every platform maps into.
+
+Platforms differ in everything; the core knows only these shapes. A platform
+plugin's job ends when it has produced an :class:`EventData` for one of the
+:data:`CATALOGUE` types, so templates, the API and the log never see a
+platform's own field names.
+
+Amounts are :class:`~decimal.Decimal` (decimal strings on the wire) because
+binary floats cannot represent prices exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+__all__ = [
+    "CATALOGUE",
+    "Address",
+    "Audience",
+    "EventData",
+    "EventType",
+    "LineItem",
+    "MailSpec",
+    "Order",
+    "Recipient",
+    "Refund",
+    "Tracking",
+    "event_type",
+]
+
+ShortText = Annotated[str, StringConstraints(max_length=1000)]
+Money = Annotated[Decimal, Field(max_digits=20, decimal_places=6)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Address(_Model):
+    name: ShortText | None = None
+    company: ShortText | None = None
+    line1: ShortText | None = None
+    line2: ShortText | None = None
+    city: ShortText | None = None
+    postcode: ShortText | None = None
+    state: ShortText | None = None
+    country: Annotated[str, StringConstraints(min_length=2, max_length=2)] | None = None
+    phone: ShortText | None = None
+    email: EmailStr | None = None
+
+
+class LineItem(_Model):
+    name: ShortText
+    sku: ShortText | None = None
+    quantity: Annotated[int, Field(ge=0)] = 1
+    price: Money = Field(description="Unit price, as a decimal string.")
+    total: Money | None = Field(
+        default=None, description="Line total; defaults to price × quantity."
+    )
+    image_url: ShortText | None = None
+    variant: ShortText | None = Field(default=None, description="e.g. 'Size: M, Colour: blue'.")
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.total if self.total is not None else self.price * self.quantity
+
+
+class Tracking(_Model):
+    carrier: ShortText | None = None
+    number: ShortText | None = None
+    url: ShortText | None = None
+
+
+class Refund(_Model):
+    amount: Money
+    reason: ShortText | None = None
+    partial: bool = Field(default=False, description="True when only part of the order was refunded.")
+
+
+class Order(_Model):
+    number: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    created_at: datetime | None = None
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3, to_upper=True)]
+    items: list[LineItem] = Field(default_factory=list, max_length=1000)
+    subtotal: Money | None = None
+    discount_total: Money = Decimal(0)
+    shipping_total: Money = Decimal(0)
+    tax_total: Money = Decimal(0)
+    total: Money
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+    payment_method: ShortText | None = None
+    shipping_method: ShortText | None = None
+    customer_note: ShortText | None = None
+    tracking: Tracking | None = None
+    url: ShortText | None = Field(default=None, description="Where the customer views the order.")
+    pay_url: ShortText | None = Field(default=None, description="Where an unpaid order is paid.")
+
+    @property
+    def items_subtotal(self) -> Decimal:
+        """The subtotal as sent, else the sum of the line totals."""
+        if self.subtotal is not None:
+            return self.subtotal
+        return sum((item.line_total for item in self.items), Decimal(0))
+
+
+class Recipient(_Model):
+    email: EmailStr
+    name: ShortText | None = None
+    locale: Annotated[str, StringConstraints(max_length=35)] | None = None
+
+
+class EventData(_Model):
+    """What an event carries. Which fields are required depends on the type."""
+
+    order: Order | None = None
+    refund: Refund | None = None
+    note: Annotated[str, StringConstraints(max_length=10_000)] | None = Field(
+        default=None, description="The note the shop wrote to the customer (order.note)."
+    )
+    reset_url: ShortText | None = Field(default=None, description="Password-reset link.")
+    login_url: ShortText | None = Field(default=None, description="Where the customer signs in.")
+    set_password_url: ShortText | None = None
+    username: ShortText | None = None
+    extra: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Anything else a custom template needs; never read by the core.",
+    )
+
+
+class Audience(StrEnum):
+    CUSTOMER = "customer"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class MailSpec:
+    """One mail an event produces: which template, and to whom."""
+
+    template: str
+    audience: Audience
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    title: str
+    description: str
+    requires: tuple[str, ...]
+    mails: tuple[MailSpec, ...]
+
+    def missing(self, data: EventData) -> list[str]:
+        """The required ``data`` fields that are absent, as dotted paths."""
+        return [f"data.{field}" for field in self.requires if getattr(data, field) is None]
+
+
+def _customer(name: str) -> tuple[MailSpec, ...]:
+    return (MailSpec(name, Audience.CUSTOMER),)
+
+
+def _admin(name: str) -> tuple[MailSpec, ...]:
+    return (MailSpec(name, Audience.ADMIN),)
+
+
+_ORDER = ("order",)
+
+CATALOGUE: dict[str, EventType] = {
+    e.name: e
+    for e in (
+        EventType("account.created", "Account created",
+                  "A customer account was opened.", (), _customer("account.created")),
+        EventType("account.password_reset", "Password reset",
+                  "The customer asked to reset their password.", ("reset_url",),
+                  _customer("account.password_reset")),
+        EventType("order.placed", "Order placed",
+                  "An order was received; the shop owner is told too.", _ORDER,
+                  _customer("order.placed") + _admin("admin.order.new")),
+        EventType("order.paid", "Order paid",
+                  "Payment arrived and the order is being processed.", _ORDER,
+                  _customer("order.paid")),
+        EventType("order.on_hold", "Order on hold",
+                  "The order waits for payment confirmation.", _ORDER, _customer("order.on_hold")),
+        EventType("order.shipped", "Order shipped",
+                  "The parcel left, with tracking when known.", _ORDER, _customer("order.shipped")),
+        EventType("order.completed", "Order completed",
+                  "The order is fulfilled.", _ORDER, _customer("order.completed")),
+        EventType("order.cancelled", "Order cancelled",
+                  "The order was cancelled; the shop owner is told too.", _ORDER,
+                  _customer("order.cancelled") + _admin("admin.order.cancelled")),
+        EventType("order.failed", "Order failed",
+                  "Payment failed; the shop owner is told too.", _ORDER,
+                  _customer("order.failed") + _admin("admin.order.failed")),
+        EventType("order.refunded", "Order refunded",
+                  "Money went back, fully or partly (data.refund.partial).", ("order", "refund"),
+                  _customer("order.refunded")),
+        EventType("order.invoice", "Invoice / order details",
+                  "The order's details, with a pay link when unpaid.", _ORDER,
+                  _customer("order.invoice")),
+        EventType("order.note", "Note to customer",
+                  "The shop wrote a note on the order.", ("order", "note"), _customer("order.note")),
+        EventType("admin.order.new", "New order (shop owner)",
+                  "Tells the shop owner about a new order.", _ORDER, _admin("admin.order.new")),
+        EventType("admin.order.cancelled", "Cancelled order (shop owner)",
+                  "Tells the shop owner an order was cancelled.", _ORDER,
+                  _admin("admin.order.cancelled")),
+        EventType("admin.order.failed", "Failed order (shop owner)",
+                  "Tells the shop owner an order's payment failed.", _ORDER,
+                  _admin("admin.order.failed")),
+    )
+}
+
+
+def event_type(name: str) -> EventType | None:
+    return CATALOGUE.get(name)

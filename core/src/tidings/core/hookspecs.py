@@ -1,0 +1,4 @@
+"""placeholder, replaced below"""
+import pluggy
+
+hookimpl = pluggy.HookimplMarker("tidings")
