@@ -235,9 +235,12 @@ _REASONS: dict[str, str] = {
 }
 
 
-def describe_errors(exc: ValidationError, prefix: Iterable[str | int] = ()) -> list[ConfigProblem]:
+def describe_errors(
+    exc: ValidationError | Iterable[ErrorDetails], prefix: Iterable[str | int] = ()
+) -> list[ConfigProblem]:
     """Turn pydantic's errors into problems with dotted key paths and plain reasons."""
-    return [_problem(err, tuple(prefix)) for err in exc.errors(include_url=False)]
+    errors = exc.errors(include_url=False) if isinstance(exc, ValidationError) else exc
+    return [_problem(err, tuple(prefix)) for err in errors]
 
 
 def _problem(err: ErrorDetails, prefix: tuple[str | int, ...]) -> ConfigProblem:

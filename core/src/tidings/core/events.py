@@ -155,6 +155,11 @@ class EventType:
     requires: tuple[str, ...]
     mails: tuple[MailSpec, ...]
 
+    @property
+    def owner_only(self) -> bool:
+        """True for the shop owner's own events (``admin.*``): the given recipient is the owner."""
+        return all(m.audience is Audience.ADMIN for m in self.mails)
+
     def missing(self, data: EventData) -> list[str]:
         """The required ``data`` fields that are absent, as dotted paths."""
         return [f"data.{field}" for field in self.requires if getattr(data, field) is None]

@@ -1,0 +1,3 @@
+from tidings.core.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Platforms the core itself provides (``api``, ``demo``), registered like any plugin."""

@@ -1,0 +1,360 @@
+"""The embedded store: SQLite in WAL mode with ``synchronous=FULL``.
+
+All writes go through one writer thread that commits whatever requests are
+waiting in a single transaction (group commit), each request inside its own
+savepoint so one failing request never undoes another. That keeps full
+durability (an fsync per commit) without paying one fsync per request, and
+keeps SQLite's single-writer rule out of the event loop. Reads use
+per-thread connections, which WAL lets run beside the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tidings.core.store.base import (
+    Accepted,
+    Attempt,
+    Claimed,
+    MessageFilter,
+    MessageRecord,
+    MessageState,
+    NewEvent,
+    NewMessage,
+    Outcome,
+)
+from tidings.core.store.migrations import migrate
+
+__all__ = ["SqliteStore"]
+
+T = TypeVar("T")
+Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
+_MAX_BATCH = 512
+_MESSAGE_COLUMNS = (
+    "id, event_id, store_id, event_type, template, audience, recipient_email, recipient_name, "
+    "locale, state, attempts, run_at, created_at, updated_at, subject, transport, "
+    "message_header_id, provider_id, last_error"
+)
+
+
+def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+    else:
+        conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+def _settle(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if fut.done():
+        return
+    if ok:
+        fut.set_result(value)
+    else:
+        fut.set_exception(value)
+
+
+class _Writer(threading.Thread):
+    def __init__(self, path: Path) -> None:
+        super().__init__(name="tidings-sqlite-writer", daemon=True)
+        self.conn = _connect(path)
+        self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+
+    def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        self.jobs.put((fn, fut, loop))
+        return fut
+
+    def run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self.jobs.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < _MAX_BATCH:
+                try:
+                    job = self.jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    stopping = True
+                    break
+                batch.append(job)
+            self._commit(batch)
+        self.conn.close()
+
+    def _commit(self, batch: list[Job]) -> None:
+        results: list[tuple[bool, Any]] = []
+        conn = self.conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for fn, _, _ in batch:
+                conn.execute("SAVEPOINT job")
+                try:
+                    results.append((True, fn(conn)))
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO job")
+                    results.append((False, exc))
+                conn.execute("RELEASE job")
+            conn.execute("COMMIT")
+        except Exception as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            results = [(False, exc)] * len(batch)
+        for (_, fut, loop), (ok, value) in zip(batch, results, strict=True):
+            loop.call_soon_threadsafe(_settle, fut, ok, value)
+
+
+class SqliteStore:
+    """:class:`~tidings.core.store.base.Store` on one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: _Writer | None = None
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = _connect(self.path)
+        try:
+            await asyncio.to_thread(migrate, conn)
+        finally:
+            conn.close()
+        self._writer = _Writer(self.path)
+        self._writer.start()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.jobs.put(None)
+            await asyncio.to_thread(self._writer.join)
+            self._writer = None
+        for conn in self._readers:
+            conn.close()
+        self._readers.clear()
+        self._local = threading.local()
+
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        if self._writer is None:
+            raise RuntimeError("the store is not open")
+        return self._writer.submit(fn)
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path, readonly=True)
+            self._local.conn = conn
+            self._readers.append(conn)
+        return conn
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await asyncio.to_thread(lambda: fn(self._reader()))
+
+    # -- the way in -------------------------------------------------------------------
+
+    async def accept(self, event: NewEvent, messages: Sequence[NewMessage]) -> Accepted:
+        def run(conn: sqlite3.Connection) -> Accepted:
+            now = time.time()
+            row = conn.execute(
+                "INSERT INTO events (store_id, type, idempotency_key, source, recipient, data, "
+                "received_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (store_id, idempotency_key) DO NOTHING RETURNING id",
+                (event.store_id, event.type, event.idempotency_key, event.source,
+                 json.dumps(event.recipient), json.dumps(event.data), now),
+            ).fetchone()
+            if row is None:
+                (event_id,) = conn.execute(
+                    "SELECT id FROM events WHERE store_id = ? AND idempotency_key = ?",
+                    (event.store_id, event.idempotency_key)).fetchone()
+                ids = [r[0] for r in conn.execute(
+                    "SELECT id FROM messages WHERE event_id = ? ORDER BY id", (event_id,))]
+                return Accepted(event_id, ids, duplicate=True)
+            event_id = row[0]
+            ids = [
+                conn.execute(
+                    "INSERT INTO messages (event_id, store_id, event_type, template, audience, "
+                    "recipient_email, recipient_name, locale, state, run_at, attempts, "
+                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, 0, ?, ?) "
+                    "RETURNING id",
+                    (event_id, event.store_id, event.type, m.template, m.audience,
+                     m.recipient_email, m.recipient_name, m.locale, m.run_at, now, now),
+                ).fetchone()[0]
+                for m in messages
+            ]
+            return Accepted(event_id, ids, duplicate=False)
+
+        return await self._write(run)
+
+    # -- the way out ------------------------------------------------------------------
+
+    async def claim(self, owner: str, limit: int, lease_seconds: float) -> list[Claimed]:
+        def run(conn: sqlite3.Connection) -> list[Claimed]:
+            now = time.time()
+            rows = conn.execute(
+                "UPDATE messages SET state = 'sending', lease_owner = ?, lease_until = ?, "
+                "attempts = attempts + 1, updated_at = ? WHERE id IN ("
+                " SELECT id FROM messages WHERE state IN ('queued', 'deferred') AND run_at <= ?"
+                " ORDER BY run_at, id LIMIT ?) "
+                "RETURNING id, event_id, store_id, event_type, template, audience, "
+                "recipient_email, recipient_name, locale, attempts, message_header_id",
+                (owner, now + lease_seconds, now, now, limit),
+            ).fetchall()
+            if not rows:
+                return []
+            event_ids = sorted({r[1] for r in rows})
+            marks = ",".join("?" * len(event_ids))
+            data = {
+                eid: json.loads(payload) for eid, payload in conn.execute(
+                    f"SELECT id, data FROM events WHERE id IN ({marks})",  # noqa: S608
+                    event_ids)
+            }
+            return [Claimed(id=r[0], event_id=r[1], store_id=r[2], event_type=r[3],
+                            template=r[4], audience=r[5], recipient_email=r[6],
+                            recipient_name=r[7], locale=r[8], attempts=r[9],
+                            message_header_id=r[10], data=data[r[1]])
+                    for r in sorted(rows)]
+
+        return await self._write(run)
+
+    async def complete(self, owner: str, outcome: Outcome) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            now = time.time()
+            o = outcome
+            error = None if o.state is MessageState.SENT else o.detail
+            row = conn.execute(
+                "UPDATE messages SET state = ?, run_at = coalesce(?, run_at), lease_owner = NULL, "
+                "lease_until = NULL, updated_at = ?, transport = coalesce(?, transport), "
+                "subject = coalesce(?, subject), locale = coalesce(?, locale), "
+                "message_header_id = coalesce(?, message_header_id), "
+                "provider_id = coalesce(?, provider_id), last_error = ? "
+                "WHERE id = ? AND state = 'sending' AND lease_owner = ? RETURNING attempts",
+                (o.state.value, o.run_at, now, o.transport, o.subject, o.locale,
+                 o.message_header_id, o.provider_id, error, o.message_id, owner),
+            ).fetchone()
+            if row is None:
+                return False
+            attempt = row[0]
+            rows = [(o.message_id, attempt, name, o.started_at, now, "failover", None, None, why)
+                    for name, why in o.tried]
+            rows.append((o.message_id, attempt, o.transport, o.started_at or now, now,
+                         o.state.value, o.code, o.reply, o.detail))
+            conn.executemany(
+                "INSERT INTO attempts (message_id, number, transport, started_at, finished_at, "
+                "outcome, code, reply, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            return True
+
+        return await self._write(run)
+
+    async def reap(self) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            now = time.time()
+            rows = conn.execute(
+                "UPDATE messages SET state = 'deferred', run_at = ?, lease_owner = NULL, "
+                "lease_until = NULL, updated_at = ?, last_error = ? "
+                "WHERE state = 'sending' AND lease_until < ? RETURNING id, attempts",
+                (now, now, "the worker holding this message stopped answering; retrying", now),
+            ).fetchall()
+            conn.executemany(
+                "INSERT INTO attempts (message_id, number, started_at, finished_at, outcome, "
+                "detail) VALUES (?, ?, ?, ?, 'lease_expired', "
+                "'lease expired before the attempt finished; the mail may or may not have left')",
+                [(mid, attempts, now, now) for mid, attempts in rows])
+            return len(rows)
+
+        return await self._write(run)
+
+    async def next_due(self) -> float | None:
+        def run(conn: sqlite3.Connection) -> float | None:
+            row = conn.execute("SELECT min(run_at) FROM messages "
+                               "WHERE state IN ('queued', 'deferred')").fetchone()
+            return None if row[0] is None else float(row[0])
+
+        return await self._read(run)
+
+    # -- the log ----------------------------------------------------------------------
+
+    async def messages(self, flt: MessageFilter) -> list[MessageRecord]:
+        clauses, params = [], []
+        for column, value in (("store_id", flt.store_id), ("recipient_email", flt.recipient),
+                              ("state", flt.state.value if flt.state else None),
+                              ("event_type", flt.event_type)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if flt.before_id is not None:
+            clauses.append("id < ?")
+            params.append(flt.before_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT {_MESSAGE_COLUMNS} FROM messages {where} ORDER BY id DESC LIMIT ?"  # noqa: S608
+
+        def run(conn: sqlite3.Connection) -> list[MessageRecord]:
+            return [_record(r) for r in conn.execute(sql, (*params, flt.limit))]
+
+        return await self._read(run)
+
+    async def message(self, message_id: int) -> MessageRecord | None:
+        def run(conn: sqlite3.Connection) -> MessageRecord | None:
+            row = conn.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?",  # noqa: S608
+                               (message_id,)).fetchone()
+            if row is None:
+                return None
+            record = _record(row)
+            record.history = [Attempt(*a) for a in conn.execute(
+                "SELECT number, transport, started_at, finished_at, outcome, code, reply, detail "
+                "FROM attempts WHERE message_id = ? ORDER BY id", (message_id,))]
+            return record
+
+        return await self._read(run)
+
+    async def counts(self) -> dict[str, int]:
+        def run(conn: sqlite3.Connection) -> dict[str, int]:
+            found = dict(conn.execute("SELECT state, count(*) FROM messages GROUP BY state"))
+            return {s.value: int(found.get(s.value, 0)) for s in MessageState}
+
+        return await self._read(run)
+
+    # -- plugin state -----------------------------------------------------------------
+
+    async def get_state(self, namespace: str, key: str) -> Any | None:
+        def run(conn: sqlite3.Connection) -> Any | None:
+            row = conn.execute("SELECT value FROM plugin_state WHERE namespace = ? AND key = ?",
+                               (namespace, key)).fetchone()
+            return None if row is None else json.loads(row[0])
+
+        return await self._read(run)
+
+    async def set_state(self, namespace: str, key: str, value: Any) -> None:
+        payload = json.dumps(value)
+
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO plugin_state (namespace, key, value, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at", (namespace, key, payload, time.time()))
+
+        await self._write(run)
+
+
+def _record(row: Sequence[Any]) -> MessageRecord:
+    return MessageRecord(
+        id=row[0], event_id=row[1], store_id=row[2], event_type=row[3], template=row[4],
+        audience=row[5], recipient_email=row[6], recipient_name=row[7], locale=row[8],
+        state=MessageState(row[9]), attempts=row[10], run_at=row[11], created_at=row[12],
+        updated_at=row[13], subject=row[14], transport=row[15], message_header_id=row[16],
+        provider_id=row[17], last_error=row[18])

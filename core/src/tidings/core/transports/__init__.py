@@ -1,0 +1,1 @@
+"""Delivery transports: a small base and one module per kind."""
