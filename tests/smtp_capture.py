@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -29,6 +30,8 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     raw: bytes
+    peer: Any = None
+    login: Any = None
 
     @property
     def message(self) -> EmailMessage:
@@ -47,18 +50,23 @@ class _Handler:
         with self.lock:
             if self.refusals:
                 return self.refusals.pop(0)
-            self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos),
-                                          bytes(envelope.original_content or b"")))
+            self.received.append(Received(
+                str(envelope.mail_from), list(envelope.rcpt_tos),
+                bytes(envelope.original_content or b""), session.peer, session.auth_data))
             self.lock.notify_all()
         return "250 2.0.0 Ok: queued as TEST"
 
 
 class CaptureServer:
-    def __init__(self) -> None:
+    """``**smtp_options`` go to aiosmtpd's SMTP (tls_context, require_starttls, auth…);
+    ``ssl_context`` makes it an implicit-TLS server."""
+
+    def __init__(self, ssl_context: Any = None, **smtp_options: Any) -> None:
         self.handler = _Handler()
         self.port = free_port()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
-                                     server_hostname="capture.test", decode_data=False)
+                                     server_hostname="capture.test", decode_data=False,
+                                     ssl_context=ssl_context, **smtp_options)
 
     def __enter__(self) -> CaptureServer:
         self.controller.start()

@@ -11,7 +11,7 @@ import pytest
 
 from tidings.core.inbox import Inbox
 
-from .conftest import GARBAGE, order_mail, send, text_mail
+from .support import GARBAGE, order_mail, send, text_mail
 
 
 async def test_multipart_mail_is_decoded(inbox: Inbox) -> None:
@@ -19,7 +19,7 @@ async def test_multipart_mail_is_decoded(inbox: Inbox) -> None:
     [mail] = await inbox.wait_for(1)
 
     assert b"=?utf-8?" in mail.raw.lower()  # really RFC 2047 on the wire
-    assert mail.subject == "Bestellbestätigung #1001 – Grüße aus Köln"
+    assert mail.subject == "Bestellbestätigung #1001 — Grüße aus Köln"
     assert mail.from_ == "Jörg Müller <shop@example.com>"
     assert mail.to == "Zoë Čapek <zoe@example.org>"
     assert mail.mail_from == "shop@example.com"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import sys
@@ -102,16 +103,15 @@ def plugins(as_json: bool) -> None:
         loaded = load_plugins()
     except PluginError as exc:
         raise click.ClickException(str(exc)) from exc
-    rows = [{"name": p.name, "module": p.module, "distribution": p.distribution,
-             "version": p.version, "hooks": list(p.hooks)} for p in loaded.loaded]
     if as_json:
+        rows = [dataclasses.asdict(p) for p in loaded.loaded]
         click.echo(json.dumps({"plugins": rows, "platforms": sorted(loaded.platforms),
                                "transports": sorted(loaded.transports)}, indent=2))
         return
-    for row in rows:
-        version = f" {row['distribution']} {row['version']}" if row["distribution"] else ""
-        click.echo(f"{row['name']:<14} {row['module']}{version}")
-        click.echo(f"{'':<14} hooks: {', '.join(row['hooks']) or '-'}")
+    for p in loaded.loaded:
+        version = f" ({p.distribution} {p.version})" if p.distribution else ""
+        click.echo(f"{p.name:<14} {p.module}{version}")
+        click.echo(f"{'':<14} hooks: {', '.join(p.hooks) or '-'}")
     click.echo(f"platforms: {', '.join(sorted(loaded.platforms)) or '-'}")
     click.echo(f"transports: {', '.join(sorted(loaded.transports)) or '-'}")
 

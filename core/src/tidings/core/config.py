@@ -151,11 +151,9 @@ class StoreConfig(_Section):
     branding: Branding = Field(default_factory=Branding)
     options: dict[str, Any] = Field(default_factory=dict)
 
-    _parse_from = field_validator("from_", mode="before")(MailAddress.parse)
-
-    @field_validator("reply_to", "admin_email", mode="before")
+    @field_validator("from_", "reply_to", "admin_email", mode="before")
     @classmethod
-    def _parse_optional(cls, value: object) -> MailAddress | None:
+    def _parse_address(cls, value: object) -> MailAddress | None:
         return None if value is None else MailAddress.parse(value)
 
     @field_validator("transport")
@@ -173,7 +171,8 @@ class StoreConfig(_Section):
         try:
             Locale.parse(value.replace("-", "_"))
         except (UnknownLocaleError, ValueError):
-            raise ValueError(f"{value!r} is not a locale Tidings knows (try 'en' or 'fr_FR')") from None
+            raise ValueError(
+                f"{value!r} is not a locale Tidings knows (try 'en' or 'fr_FR')") from None
         return value
 
     @field_validator("timezone")
@@ -244,7 +243,8 @@ def describe_errors(
 
 
 def _problem(err: ErrorDetails, prefix: tuple[str | int, ...]) -> ConfigProblem:
-    loc = [p for p in (*prefix, *err["loc"]) if not (isinstance(p, str) and p.startswith("function-"))]
+    loc = [p for p in (*prefix, *err["loc"])
+           if not (isinstance(p, str) and p.startswith("function-"))]
     path = ".".join("from" if p == "from_" else str(p) for p in loc) or "(top level)"
     reason = _REASONS.get(err["type"])
     if reason is None:
@@ -284,7 +284,8 @@ def _resolve_refs(value: Any, path: tuple[str, ...], problems: list[ConfigProble
         if name in os.environ:
             return os.environ[name]
         problems.append(
-            ConfigProblem(".".join(path), f"refers to the environment variable {name}, which is not set")
+            ConfigProblem(".".join(path),
+                          f"refers to the environment variable {name}, which is not set")
         )
     return value
 
@@ -303,53 +304,73 @@ def load_settings(
     """
     raw, problems = read_file(path)
     try:
-        settings = Settings(**raw)
+        settings: Settings | None = Settings(**raw)
     except ValidationError as exc:
         problems.extend(describe_errors(exc))
-        raise ConfigError(problems, str(path)) from None
-    problems.extend(_cross_check(settings, platforms, transports))
-    if problems:
+        settings = None
+    # References and plugin options are checked even when the structure is broken,
+    # from the validated settings when there are some, else from the raw tables.
+    if settings is not None:
+        tables = {n: t.model_dump() for n, t in settings.transports.items()}
+        stores = {sid: s.model_dump() for sid, s in settings.stores.items()}
+    else:
+        tables, stores = _tables(raw.get("transports")), _tables(raw.get("stores"))
+    problems.extend(_cross_check(tables, stores, platforms, transports))
+    if problems or settings is None:
         raise ConfigError(problems, str(path))
     return settings
 
 
+def _tables(value: object) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(v, dict)}
+
+
 def _cross_check(
-    settings: Settings,
+    transport_tables: Mapping[str, Mapping[str, Any]],
+    store_tables: Mapping[str, Mapping[str, Any]],
     platforms: Mapping[str, OptionValidator] | None,
     transports: Mapping[str, OptionValidator] | None,
 ) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
-    for name, transport in settings.transports.items():
+    for name, table in transport_tables.items():
         if not re.match(_ID, name):
             problems.append(ConfigProblem(f"transports.{name}", "names use a-z, 0-9, '-' and '_'"))
-        if transports is not None:
-            check = transports.get(transport.type)
+        kind = table.get("type")
+        if transports is not None and isinstance(kind, str):
+            check = transports.get(kind)
             if check is None:
                 known = ", ".join(sorted(transports)) or "none"
                 problems.append(ConfigProblem(
                     f"transports.{name}.type",
-                    f"no transport plugin provides {transport.type!r} (installed: {known})"))
+                    f"no transport plugin provides {kind!r} (installed: {known})"))
             else:
-                problems.extend(check(f"transports.{name}", transport.model_dump()))
-    for store_id, store in settings.stores.items():
+                problems.extend(check(f"transports.{name}", table))
+    for store_id, store in store_tables.items():
         if not re.match(_ID, store_id):
-            problems.append(ConfigProblem(f"stores.{store_id}", "store ids use a-z, 0-9, '-' and '_'"))
-        for i, tname in enumerate(store.transports):
-            if tname not in settings.transports:
-                where = "transport" if isinstance(store.transport, str) else f"transport.{i}"
+            problems.append(
+                ConfigProblem(f"stores.{store_id}", "store ids use a-z, 0-9, '-' and '_'"))
+        chain = store.get("transport", "main")
+        names = [chain] if isinstance(chain, str) else chain if isinstance(chain, list) else []
+        for i, tname in enumerate(names):
+            if isinstance(tname, str) and tname not in transport_tables:
+                where = "transport" if isinstance(chain, str) else f"transport.{i}"
                 problems.append(ConfigProblem(
                     f"stores.{store_id}.{where}", f"names the transport {tname!r}, which is not "
                     f"defined under [transports.{tname}]"))
-        if store.templates_dir is not None and not store.templates_dir.is_dir():
+        folder = store.get("templates_dir")
+        if folder is not None and not Path(str(folder)).is_dir():
             problems.append(ConfigProblem(
-                f"stores.{store_id}.templates_dir", f"{store.templates_dir} is not a folder"))
-        if platforms is not None:
-            check = platforms.get(store.platform)
+                f"stores.{store_id}.templates_dir", f"{folder} is not a folder"))
+        platform, options = store.get("platform"), store.get("options", {})
+        if platforms is not None and isinstance(platform, str) and isinstance(options, dict):
+            check = platforms.get(platform)
             if check is None:
                 known = ", ".join(sorted(platforms)) or "none"
                 problems.append(ConfigProblem(
                     f"stores.{store_id}.platform",
-                    f"no plugin provides the platform {store.platform!r} (installed: {known})"))
+                    f"no plugin provides the platform {platform!r} (installed: {known})"))
             else:
-                problems.extend(check(f"stores.{store_id}.options", store.options))
+                problems.extend(check(f"stores.{store_id}.options", options))
     return problems

@@ -80,7 +80,8 @@ class Tracking(_Model):
 class Refund(_Model):
     amount: Money
     reason: ShortText | None = None
-    partial: bool = Field(default=False, description="True when only part of the order was refunded.")
+    partial: bool = Field(default=False,
+                          description="True when only part of the order was refunded.")
 
 
 class Order(_Model):
@@ -208,7 +209,8 @@ CATALOGUE: dict[str, EventType] = {
                   "The order's details, with a pay link when unpaid.", _ORDER,
                   _customer("order.invoice")),
         EventType("order.note", "Note to customer",
-                  "The shop wrote a note on the order.", ("order", "note"), _customer("order.note")),
+                  "The shop wrote a note on the order.", ("order", "note"),
+                  _customer("order.note")),
         EventType("admin.order.new", "New order (shop owner)",
                   "Tells the shop owner about a new order.", _ORDER, _admin("admin.order.new")),
         EventType("admin.order.cancelled", "Cancelled order (shop owner)",

@@ -7,8 +7,9 @@ Rules the loader enforces (see :mod:`tidings.core.plugins`):
 * Observer hooks (``startup``, ``shutdown``, ``event_accepted``,
   ``after_send``) may be ``async def``. Each implementation runs on its own:
   one that raises is logged with its plugin's name and the others still run.
-* The only first-result hook, ``resolve_locale``, must be a plain function:
-  a coroutine would count as an answer even when it means "no answer".
+* ``resolve_locale`` (the only first-result hook: a coroutine would count as
+  an answer even when it means "no answer"), ``template_context`` and
+  ``before_send`` run inside the send path and must be plain functions.
 * A hook implementation whose name is not below is an error at start-up.
 """
 

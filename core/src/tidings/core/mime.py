@@ -21,6 +21,7 @@ from tidings.core.config import MailAddress
 
 __all__ = ["OutgoingMail", "clean_header", "make_message_id"]
 
+_NEWLINES = re.compile(r"\r\n|\r|\n")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 ftext
 _RESERVED = frozenset(
@@ -48,7 +49,8 @@ def _address(addr: MailAddress) -> str:
 
 
 def _b64(text: str) -> bytes:
-    raw = text.encode("utf-8")
+    # Text is encoded in canonical form (CRLF line breaks, RFC 2045 §6.8).
+    raw = _NEWLINES.sub("\r\n", text).encode("utf-8")
     # binascii.b2a_base64 works on 57-byte chunks to give 76-character lines.
     return b"".join(binascii.b2a_base64(raw[i : i + 57]).replace(b"\n", b"\r\n")
                     for i in range(0, len(raw), 57))

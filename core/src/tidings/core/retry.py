@@ -17,7 +17,7 @@ def backoff_seconds(attempt: int, settings: DeliverySettings) -> float:
     Jitter spreads the retries of a burst that failed together (a provider
     outage), so they do not all come back in the same second.
     """
-    ceiling = min(settings.backoff_max, settings.backoff_base * 2 ** max(attempt - 1, 0))
+    ceiling = min(settings.backoff_max, settings.backoff_base * 2.0 ** max(attempt - 1, 0))
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 

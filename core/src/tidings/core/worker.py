@@ -9,6 +9,7 @@ blank or half-rendered mail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -86,10 +87,8 @@ class Worker:
                 continue
             due = await self.hub.store.next_due()
             delay = d.poll_interval if due is None else min(max(due - time.time(), 0.0), 5.0)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(delay, d.poll_interval))
-            except TimeoutError:
-                pass
 
     async def _deliver(self, claimed: Claimed) -> None:
         try:

@@ -15,7 +15,8 @@ def require_api_key(request: Request) -> None:
     if scheme.lower() != "bearer" or not presented:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED,
                             {"error": "missing_api_key",
-                             "detail": "send 'Authorization: Bearer <key>' with a key from [api] keys"},
+                             "detail": "send 'Authorization: Bearer <key>' with a key "
+                                       "from [api] keys"},
                             headers={"WWW-Authenticate": "Bearer"})
     given = presented.strip().encode()
     # Compare with every key (no early exit), so timing does not reveal which one nearly matched.

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
+
 from tidings.core.inbox.mail import CapturedMail
 from tidings.core.inbox.store import MailStore
 

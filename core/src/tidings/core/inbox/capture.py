@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
+
 from tidings.core.inbox.mail import CapturedMail
 from tidings.core.inbox.parsing import parse_message
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
+
 from tidings.core.inbox.httputil import SANDBOX_CSP, base_path, content_disposition, safe_media_type
 from tidings.core.inbox.mail import Attachment, CapturedMail
 from tidings.core.inbox.store import MailStore

@@ -21,6 +21,7 @@ __all__ = ["clean_text", "parse_message"]
 
 _POLICY = policy.default
 _FOLD = re.compile(r"\r?\n[ \t]*")
+_NEWLINE = re.compile(r"\r\n?")
 _MAX_NOTES = 20
 
 
@@ -122,7 +123,11 @@ def _body(message: EmailMessage, kind: str, notes: list[str]) -> tuple[Message |
 
 
 def _part_text(part: Message, notes: list[str]) -> str:
-    """Decode a text part, tolerating unknown charsets and broken encodings."""
+    """Decode a text part with ``\n`` line ends, tolerating unknown charsets."""
+    return _NEWLINE.sub("\n", _decode_part_text(part, notes))
+
+
+def _decode_part_text(part: Message, notes: list[str]) -> str:
     try:
         content = part.get_content()  # type: ignore[attr-defined]
         if isinstance(content, str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
+
 from tidings.core.inbox.api import InboxApi
 from tidings.core.inbox.capture import DEFAULT_MAX_SIZE, CaptureServer
 from tidings.core.inbox.mail import CapturedMail

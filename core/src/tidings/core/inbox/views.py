@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
 from tidings.core.inbox.mail import CapturedMail
 
 __all__ = [

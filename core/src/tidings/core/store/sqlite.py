@@ -250,8 +250,9 @@ class SqliteStore:
             if row is None:
                 return False
             attempt = row[0]
-            rows = [(o.message_id, attempt, name, o.started_at, now, "failover", None, None, why)
-                    for name, why in o.tried]
+            rows: list[tuple[Any, ...]] = [
+                (o.message_id, attempt, name, o.started_at, now, "failover", None, None, why)
+                for name, why in o.tried]
             rows.append((o.message_id, attempt, o.transport, o.started_at or now, now,
                          o.state.value, o.code, o.reply, o.detail))
             conn.executemany(
@@ -290,7 +291,8 @@ class SqliteStore:
     # -- the log ----------------------------------------------------------------------
 
     async def messages(self, flt: MessageFilter) -> list[MessageRecord]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         for column, value in (("store_id", flt.store_id), ("recipient_email", flt.recipient),
                               ("state", flt.state.value if flt.state else None),
                               ("event_type", flt.event_type)):

@@ -29,6 +29,7 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -44,7 +45,7 @@ class MjmlCompiler(Protocol):
 
     def __call__(
         self,
-        input: str,  # noqa: A002
+        input: str,
         *,
         disable_comments: bool = ...,
         fonts: dict[str, str] | None = ...,
@@ -69,10 +70,12 @@ _RAW_START = re.compile(r"^\{%[-+]?\s*raw\s*[-+]?%\}$")
 _RAW_END = re.compile(r"^\{%[-+]?\s*endraw\s*[-+]?%\}$")
 _TITLE = re.compile(r"(<mj-title(?:\s[^>]*)?>)(.*?)(</mj-title>)", re.S)
 _HEAD = re.compile(r"<head\b.*?</head>", re.S | re.I)
-_HIDDEN_DIV = re.compile(r'<div style="display:none;[^"]*">[^<]*</div>')
+_PREVIEW_DIV = re.compile(r'<div style="display:none;font-size:1px;[^"]*">[^<]*</div>')
 _MD_LINK = re.compile(r"\[([^\]\n]*)\]\(([^)\s]*)\)")
 _MD_HEADING = re.compile(r"^#{1,6} +", re.M)
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>])")
+# Any whitespace run except the no-break spaces that number formats rely on.
+_FOLD = re.compile(r"[^\S\u00a0\u202f]+")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _TRAILING_WS = re.compile(r"[ \t\u00a0]+$", re.M)
 _LEADING_WS = re.compile(r"^[ \t]+", re.M)
@@ -95,9 +98,20 @@ class _Placeholders:
                                                        for _ in range(8)))
     tags: list[_Tag] = field(default_factory=list)
 
-    @property
+    @cached_property
     def pattern(self) -> re.Pattern[str]:
         return re.compile(f"jj{self.nonce}(\\d+)q")
+
+    @property
+    def statement_pattern(self) -> re.Pattern[str]:
+        """Matches the placeholders of ``{% %}`` tags only."""
+        ids = "|".join(str(i) for i, t in enumerate(self.tags) if t.text.startswith("{%"))
+        return re.compile(f"jj{self.nonce}(?:{ids})q" if ids else "(?!)")
+
+    def source_of(self, text: str) -> str:
+        """``text`` with placeholders swapped back for their tags, whitespace-normalised."""
+        restored = self.pattern.sub(lambda m: self.tags[int(m.group(1))].text, text)
+        return " ".join(restored.replace("{{", "{{ ").replace("}}", " }}").split())
 
     def protect(self, text: str, label: str, first_line: int = 1) -> str:
         """Swap each Jinja tag for a placeholder, remembering where the author wrote it."""
@@ -185,7 +199,8 @@ def describe(exc: BaseException) -> str:
             return f"the variable {m.group(1)!r} is not defined"
         m = re.fullmatch(r"'(.+)' has no attribute '([^']+)'", msg)
         if m:
-            return f"{m.group(1)} has no attribute {m.group(2)!r}"
+            owner = re.sub(r"^[\w.]+\.(\w+ object)$", r"\1", m.group(1))
+            return f"{owner} has no attribute {m.group(2)!r}"
         return msg
     if isinstance(exc, TemplateSyntaxError):
         return f"Jinja syntax error: {exc.message}"
@@ -234,7 +249,7 @@ class Compiled:
 
     def render(self, context: dict[str, Any]) -> tuple[str, str, str]:
         """Subject (one line), HTML and text; raises :class:`CompileError` on any failure."""
-        subject = " ".join(self.subject.render(context).split())
+        subject = _FOLD.sub(" ", self.subject.render(context)).strip()
         context["subject"] = subject
         body = self.html.render(context)
         text = tidy_text(self.text.render(context))
@@ -243,7 +258,7 @@ class Compiled:
 
 def tidy_text(text: str) -> str:
     """Drop the blank lines left where ``{% if %}`` blocks rendered nothing (cheap regexes)."""
-    text = _TRAILING_WS.sub("", text)
+    text = _LEADING_WS.sub("", _TRAILING_WS.sub("", text))
     return _BLANK_RUNS.sub("\n\n", text).strip() + "\n"
 
 
@@ -261,15 +276,17 @@ def make_environments() -> tuple[jinja2.Environment, jinja2.Environment]:
         "cache_size": 0,
     }
     html_env = jinja2.Environment(autoescape=True, **common)
-    text_env = jinja2.Environment(
-        autoescape=False, trim_blocks=True, lstrip_blocks=True, **common  # noqa: S701
-    )
+    text_env = jinja2.Environment(autoescape=False, **common)  # noqa: S701
     return html_env, text_env
 
 
-def _html_to_text(compiled: str) -> str:
+def _html_to_text(compiled: str, table: _Placeholders) -> str:
     """html2text over the compiled HTML, once per template version."""
-    body = _HIDDEN_DIV.sub("", _HEAD.sub("", compiled))
+    # The head and the preview text are not part of the text body, but any
+    # statements in them ({% set %}, {% if %}) must stay, or later tags break.
+    statements = table.statement_pattern
+    body = _PREVIEW_DIV.sub(lambda m: "".join(statements.findall(m.group())),
+                            _HEAD.sub(lambda m: "".join(statements.findall(m.group())), compiled))
     # Adjacent table cells would otherwise run together ("Subtotal€189.00").
     body = body.replace("</td>", " </td>")
     conv = html2text.HTML2Text()
@@ -278,20 +295,23 @@ def _html_to_text(compiled: str) -> str:
     conv.ignore_emphasis = True
     conv.ignore_tables = True
     conv.unicode_snob = True
-    conv.single_line_break = True
     conv.use_automatic_links = False
     text: str = conv.handle(body)
     text = _MD_HEADING.sub("", text)
-    text = _MD_LINK.sub(_link, text)
+    text = _MD_LINK.sub(lambda m: _link(m, table), text)
     text = _MD_ESCAPE.sub(r"\1", text)
     text = _LEADING_WS.sub("", _TRAILING_WS.sub("", text))
     return _BLANK_RUNS.sub("\n\n", text).strip() + "\n"
 
 
-def _link(m: re.Match[str]) -> str:
+def _link(m: re.Match[str], table: _Placeholders) -> str:
+    """``[label](url)`` → ``label: url``, or just the URL when the label shows it anyway."""
     label, url = m.group(1).strip(), m.group(2)
-    if not label or label == url:
+    target, shown = table.source_of(url), table.source_of(label)
+    if not label or shown == target:
         return url
+    if f"mailto:{shown}" == target:
+        return label
     return f"{label}: {url}"
 
 
@@ -362,7 +382,7 @@ def compile_template(
         )
 
     html_source, html_lines = table.restore(compiled)
-    text_source, text_lines = table.restore(_html_to_text(compiled))
+    text_source, text_lines = table.restore(_html_to_text(compiled, table))
 
     raw_title, title_label, title_line = title[0]
     subject_table = _Placeholders()

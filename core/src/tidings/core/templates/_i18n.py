@@ -11,16 +11,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from datetime import date as date_type
-from datetime import datetime, timezone
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time, get_datetime_format
 from babel.numbers import (
     format_currency,
     format_decimal,
@@ -172,6 +172,15 @@ class Formatter:
         self.tzinfo = ZoneInfo(tz)
         self.currency = currency
         self._messages = catalogue(language)
+        #: The names this formatter adds to every template context.
+        self.helpers: dict[str, Callable[..., Any]] = {
+            "_": self.gettext,
+            "money": self.money,
+            "date": self.date,
+            "number": self.number,
+            "country": self.country,
+            "address_lines": self.address_lines,
+        }
 
     def gettext(self, msgid: str, **values: Any) -> str:
         """Translate ``msgid``, then fill its ``{named}`` placeholders."""
@@ -197,15 +206,29 @@ class Formatter:
             raise ValueError("money() needs a currency: there is no order to take it from")
         return money_format(self.locale, code)(_to_decimal(amount))
 
-    def date(self, value: Any, format: str = "medium", *, time: bool = True) -> str:  # noqa: A002
-        """A date or datetime in the store's time zone; ``time=False`` drops the time of day."""
+    def date(self, value: Any, format: str = "medium", *, time: bool = True) -> str:
+        """A date or datetime in the store's time zone; ``time=False`` drops the time of day.
+
+        ``format`` is ``short``, ``medium``, ``long``, ``full`` (times then show
+        hours and minutes only) or a CLDR pattern such as ``"d MMM y, HH:mm"``.
+        """
         if value is None:
             return ""
         if isinstance(value, datetime):
-            aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+            aware = value if value.tzinfo else value.replace(tzinfo=UTC)
             local = aware.astimezone(self.tzinfo)
             if not time:
                 return format_date(local.date(), format, locale=self.locale)
+            named = _NAMED_FORMATS.get(format)
+            if named is not None:
+                # Babel's named datetime formats show seconds ("10:26:00 AM"), which
+                # no mail needs; combine the named date with the short time instead.
+                glue = str(get_datetime_format(named, locale=self.locale))
+                return (
+                    glue.replace("'", "")
+                    .replace("{0}", format_time(local, "short", locale=self.locale))
+                    .replace("{1}", format_date(local.date(), named, locale=self.locale))
+                )
             return format_datetime(local, format, tzinfo=self.tzinfo, locale=self.locale)
         if isinstance(value, date_type):
             return format_date(value, format, locale=self.locale)
@@ -240,17 +263,11 @@ class Formatter:
         lines = [a.name, a.company, a.line1, a.line2, *locality, self.country(a.country)]
         return [line for line in lines if line]
 
-    def helpers(self) -> dict[str, Callable[..., Any]]:
-        return {
-            "_": self.gettext,
-            "money": self.money,
-            "date": self.date,
-            "number": self.number,
-            "country": self.country,
-            "address_lines": self.address_lines,
-        }
 
-
+_Named = Literal["full", "long", "medium", "short"]
+_NAMED_FORMATS: dict[str, _Named] = {
+    "full": "full", "long": "long", "medium": "medium", "short": "short"
+}
 _CITY_STATE_POSTCODE = frozenset({"US", "CA", "AU"})
 _CITY_THEN_POSTCODE = frozenset({"GB", "IE"})
 

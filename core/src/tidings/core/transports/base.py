@@ -44,7 +44,7 @@ class Transport(ABC):
         """Prove the credentials work without sending; return what was verified."""
         raise NotImplementedError(f"{type(self).__name__} cannot check its connection yet")
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional for transports without a pool
         """Release pooled connections; called once at shutdown."""
 
 

@@ -12,6 +12,7 @@ import asyncio
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Literal
 
 import aiosmtplib
@@ -36,6 +37,8 @@ class SmtpOptions(BaseModel):
     timeout: float = Field(default=30.0, gt=0)
     pool_size: int = Field(default=4, ge=1, le=100)
     verify_certificates: bool = True
+    ca_file: Path | None = Field(
+        default=None, description="Trust this CA bundle (a relay with a private certificate).")
 
     @model_validator(mode="after")
     def _credentials_in_pairs(self) -> SmtpOptions:
@@ -66,7 +69,8 @@ def _map_errors() -> Iterator[None]:
         raise cls("server refused the message", code=exc.code,
                   reply=f"{exc.code} {exc.message}") from exc
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        raise TransientDeliveryError(f"SMTP connection problem: {exc or type(exc).__name__}") from exc
+        why = str(exc) or type(exc).__name__
+        raise TransientDeliveryError(f"SMTP connection problem: {why}") from exc
 
 
 class SmtpTransport(Transport):
@@ -78,7 +82,7 @@ class SmtpTransport(Transport):
 
     def _client(self) -> aiosmtplib.SMTP:
         o = self.options
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=o.ca_file)
         if not o.verify_certificates:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
@@ -86,7 +90,7 @@ class SmtpTransport(Transport):
             hostname=o.host,
             port=o.effective_port,
             use_tls=o.security == "tls",
-            start_tls=True if o.security == "starttls" else False,
+            start_tls=o.security == "starttls",
             username=o.username,
             password=o.password.get_secret_value() if o.password else None,
             timeout=o.timeout,
@@ -99,7 +103,11 @@ class SmtpTransport(Transport):
             if client.is_connected:
                 return client
         client = self._client()
-        await client.connect()
+        try:
+            await client.connect()
+        except BaseException:
+            client.close()  # a failed STARTTLS or login leaves the socket open otherwise
+            raise
         return client
 
     async def send(self, mail: OutgoingMail) -> Delivered:
@@ -119,8 +127,7 @@ class SmtpTransport(Transport):
 
     async def check(self) -> str:
         with _map_errors():
-            client = self._client()
-            await client.connect()
+            client = await self._acquire()
             try:
                 await client.noop()
             finally:
