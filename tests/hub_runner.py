@@ -27,8 +27,8 @@ def config_text(tmp: Path, smtp_port: int, *, extra: str = "", store: str | None
 [stores.shop]
 platform = "api"
 name = "Test Shop"
-from = "Test Shop <shop@shop.test>"
-admin_email = "owner@shop.test"
+from = "Test Shop <shop@shop.example>"
+admin_email = "owner@shop.example"
 transport = "main"
 locale = "en"
 """

@@ -69,7 +69,7 @@ def test_demo_shows_every_event_in_the_inbox(demo_hub: tuple[str, str]) -> None:
     assert {m["template"] for m in log} == set(CATALOGUE)
     subjects = {m["subject"] for m in inbox["messages"]}
     assert len(subjects) >= len(CATALOGUE)
-    page = httpx.get(f"{url}/inbox")
+    page = httpx.get(f"{url}/inbox", follow_redirects=True)
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
 
 
@@ -96,14 +96,14 @@ def test_preview_with_own_data_and_bad_data(tmp_path: Path) -> None:
                    capture_output=True)
     good = tmp_path / "reset.json"
     good.write_text('{"recipient": {"email": "zoe@example.com", "name": "Zoé", "locale": "de"},'
-                    ' "data": {"reset_url": "https://shop.test/reset?key=abc"}}')
+                    ' "data": {"reset_url": "https://shop.example/reset?key=abc"}}')
     result = subprocess.run(
         [sys.executable, "-m", "tidings.core", "preview", "account.password_reset", "-c",
          str(config), "--data", str(good), "--out", str(tmp_path / "o")],
         capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "o" / "account.password_reset.de.txt").read_text()
-    assert "https://shop.test/reset?key=abc" in text and "Zoé" in text
+    assert "https://shop.example/reset?key=abc" in text and "Zoé" in text
     bad = tmp_path / "bad.json"
     bad.write_text('{"order": {"number": "1"}}')
     result = subprocess.run(

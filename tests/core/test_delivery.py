@@ -55,7 +55,7 @@ timeout = 2
 [stores.shop]
 platform = "api"
 name = "Test Shop"
-from = "shop@shop.test"
+from = "shop@shop.example"
 transport = ["down", "main"]
 """
     path = tmp_path / "tidings.toml"
@@ -82,7 +82,7 @@ def test_template_error_fails_visibly_and_sends_nothing(tmp_path: Path,
 [stores.shop]
 platform = "api"
 name = "Test Shop"
-from = "shop@shop.test"
+from = "shop@shop.example"
 templates_dir = "{templates}"
 """
     path = tmp_path / "tidings.toml"
@@ -96,3 +96,18 @@ templates_dir = "{templates}"
     assert "no_such_field" in record["last_error"]
     assert [m.message["Subject"] for m in smtp.wait_for(1)] != []
     assert len(smtp.received) == 1  # only the shipped mail left
+
+
+def test_a_failed_message_can_be_resent(hub: RunningHub, smtp: CaptureServer) -> None:
+    smtp.refuse_next("550 5.2.1 Mailbox disabled")
+    first = hub.post_event(event()).json()["message_ids"][0]
+    hub.wait_status(first, "failed")
+    again = hub.client.post(f"/api/v1/messages/{first}/resend")
+    assert again.status_code == 202
+    [copy] = again.json()["message_ids"]
+    assert copy != first
+    record = hub.wait_status(copy, "sent")
+    assert record["event_id"] == hub.client.get(f"/api/v1/messages/{first}").json()["event_id"]
+    assert hub.client.get(f"/api/v1/messages/{first}").json()["status"] == "failed"
+    assert len(smtp.wait_for(1)) == 1
+    assert hub.client.post("/api/v1/messages/999/resend").status_code == 404

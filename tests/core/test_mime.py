@@ -13,13 +13,13 @@ from tidings.core.mime import OutgoingMail, make_message_id
 
 def build(**overrides: object) -> OutgoingMail:
     fields: dict[str, object] = {
-        "message_id": make_message_id("shop.test"),
-        "sender": MailAddress(email="shop@shop.test", name="Boutique Zoë"),
+        "message_id": make_message_id("shop.example"),
+        "sender": MailAddress(email="shop@shop.example", name="Boutique Zoë"),
         "to": MailAddress(email="ana@example.com", name="Ana García"),
         "subject": "Votre commande n° 1042 est en route 🚚",
         "html": "<p>Grüße — " + "x" * 500 + "</p>",
         "text": "Grüße —\nline two\n.\nend",
-        "reply_to": MailAddress(email="help@shop.test"),
+        "reply_to": MailAddress(email="help@shop.example"),
     }
     fields.update(overrides)
     return OutgoingMail(**fields)  # type: ignore[arg-type]
@@ -41,9 +41,9 @@ def test_parses_back_exactly() -> None:
     assert msg.defects == []
     assert msg.get_content_type() == "multipart/alternative"
     assert msg["Subject"] == mail.subject
-    assert str(msg["From"]) == "Boutique Zoë <shop@shop.test>"
+    assert str(msg["From"]) == "Boutique Zoë <shop@shop.example>"
     assert str(msg["To"]) == "Ana García <ana@example.com>"
-    assert str(msg["Reply-To"]) == "help@shop.test"
+    assert str(msg["Reply-To"]) == "help@shop.example"
     assert msg["Message-ID"] == mail.message_id
     assert msg["Date"].datetime is not None
     plain, html = list(msg.iter_parts())
@@ -85,5 +85,5 @@ def test_no_header_injection_through_names_or_subject(evil: str) -> None:
 
 
 def test_message_ids_are_unique() -> None:
-    ids = {make_message_id("shop.test") for _ in range(1000)}
-    assert len(ids) == 1000 and all(i.endswith("@shop.test>") for i in ids)
+    ids = {make_message_id("shop.example") for _ in range(1000)}
+    assert len(ids) == 1000 and all(i.endswith("@shop.example>") for i in ids)

@@ -54,7 +54,7 @@ def test_accepted_event_yields_one_well_formed_mail(hub: RunningHub, smtp: Captu
     msg = mail.message
     assert msg.get_content_type() == "multipart/alternative"
     assert str(msg["To"]) == "Ana García <ana@example.com>"
-    assert msg["Message-ID"].endswith("@shop.test>")
+    assert msg["Message-ID"].endswith("@shop.example>")
     assert msg["Date"] is not None
     assert msg["Subject"] == record["subject"] and "1042" in record["subject"]
     body_parts = parts(msg)
@@ -72,7 +72,7 @@ def test_order_placed_also_tells_the_owner(hub: RunningHub, smtp: CaptureServer)
     assert response.status_code == 202
     assert len(response.json()["message_ids"]) == 2
     mails = smtp.wait_for(2)
-    assert sorted(m.rcpt_tos[0] for m in mails) == ["ana@example.com", "owner@shop.test"]
+    assert sorted(m.rcpt_tos[0] for m in mails) == ["ana@example.com", "owner@shop.example"]
 
 
 def test_repeated_idempotency_key_creates_nothing(hub: RunningHub, smtp: CaptureServer) -> None:

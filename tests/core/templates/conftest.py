@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tidings.core.config import Branding, MailAddress, StoreConfig
+from tidings.core.config import StoreConfig
 from tidings.core.templates import Renderer
 
 StoreFactory = Callable[..., StoreConfig]
@@ -16,25 +16,22 @@ StoreFactory = Callable[..., StoreConfig]
 
 @pytest.fixture
 def make_store() -> StoreFactory:
-    """Build a StoreConfig; built with model_construct so these tests need no config parsing."""
+    """Build a validated StoreConfig, with keyword overrides."""
 
     def make(**overrides: Any) -> StoreConfig:
         fields: dict[str, Any] = {
             "platform": "demo",
             "name": "Northwind Supply",
-            "from_": MailAddress(email="shop@example.com", name="Northwind Supply"),
-            "reply_to": MailAddress(email="help@example.com"),
-            "admin_email": MailAddress(email="orders@example.com"),
-            "transport": "main",
+            "from": "Northwind Supply <shop@example.com>",
+            "reply_to": "help@example.com",
+            "admin_email": "orders@example.com",
             "locale": "en",
             "timezone": "Europe/Berlin",
             "url": "https://shop.example.com",
-            "templates_dir": None,
-            "branding": Branding(address="Kastanienallee 1\n10435 Berlin"),
-            "options": {},
+            "branding": {"address": "Kastanienallee 1\n10435 Berlin"},
         }
         fields.update(overrides)
-        return StoreConfig.model_construct(**fields)
+        return StoreConfig.model_validate(fields)
 
     return make
 

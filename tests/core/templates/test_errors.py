@@ -198,3 +198,18 @@ def test_failed_compile_is_not_retried_every_time(
         with pytest.raises(TemplateError, match="MJML could not be compiled"):
             _render(renderer, store)
     assert len(calls) == 1
+
+
+def test_error_in_a_partial_names_the_partial(
+    renderer: Renderer, make_store: Callable[..., StoreConfig], templates_dir: Path
+) -> None:
+    (templates_dir / "partials" / "footer.mjml").write_text(
+        "<mj-section><mj-column>\n"
+        "  <mj-text>{{ store.name }}</mj-text>\n"
+        "  <mj-text>{{ store.phone }}</mj-text>\n"
+        "</mj-column></mj-section>\n")
+    with pytest.raises(TemplateError) as info:
+        _render(renderer, make_store(templates_dir=templates_dir), "order.shipped")
+    reason = info.value.reason
+    assert "has no attribute 'phone'" in reason
+    assert f"{templates_dir / 'partials' / 'footer.mjml'} line 3" in reason

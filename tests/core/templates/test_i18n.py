@@ -153,3 +153,29 @@ def test_fast_money_matches_babel(currency: str) -> None:
                 assert got.replace("'", "") == expected.replace("'", "")
                 continue
             assert got == expected, (ident, currency, amount)
+
+
+def test_address_lines_follow_local_conventions() -> None:
+    from tidings.core.events import Address
+
+    locale, language = resolve_locale(["de"])
+    fmt = formatter(locale, language, "UTC", "EUR")
+    us = Address(name="Jo Doe", line1="1 Main St", city="Springfield", state="IL",
+                 postcode="62701", country="US")
+    gb = Address(name="Jo Doe", line1="1 High St", city="London", postcode="SW1A 1AA",
+                 country="GB")
+    de = Address(name="Jo Doe", company="ACME", line1="Hauptstr. 1", city="Köln",
+                 postcode="50667", country="DE")
+    assert fmt.address_lines(us) == ["Jo Doe", "1 Main St", "Springfield, IL 62701",
+                                     "Vereinigte Staaten"]
+    assert fmt.address_lines(gb) == ["Jo Doe", "1 High St", "London", "SW1A 1AA",
+                                     "Vereinigtes Königreich"]
+    assert fmt.address_lines(de) == ["Jo Doe", "ACME", "Hauptstr. 1", "50667 Köln", "Deutschland"]
+    assert fmt.address_lines(None) == []
+
+
+def test_html_lang_is_a_bcp47_tag(renderer: Renderer, store: StoreConfig) -> None:
+    recipient, data = sample("order.paid")
+    mail = renderer.render("order.paid", store=store, store_id="demo", recipient=recipient,
+                           data=data, locales=["fr_CA"])
+    assert '<html lang="fr-CA"' in mail.html

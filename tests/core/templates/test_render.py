@@ -10,7 +10,7 @@ import pytest
 from babel.numbers import format_currency
 
 from tidings.core.config import Branding, StoreConfig
-from tidings.core.events import CATALOGUE, Recipient
+from tidings.core.events import CATALOGUE, EventData, LineItem, Order, Recipient
 from tidings.core.samples import SAMPLE_ORDER, sample
 from tidings.core.templates import Renderer, available_locales, template_names
 
@@ -177,3 +177,44 @@ def test_logo_replaces_the_shop_name(
     assert 'src="https://cdn.example.com/logo.png"' in mail.html
     assert 'alt="Northwind Supply"' in mail.html
     assert "#aa3366" in mail.html  # the brand colour reaches buttons and links
+
+
+def _bare(name: str) -> tuple[Recipient, EventData]:
+    """The sample with every optional field emptied: no name, tracking, addresses, URLs…"""
+    _, data = sample(name)
+    recipient = Recipient(email="someone@example.com")
+    if data.order is None:
+        return recipient, EventData(reset_url=data.reset_url)
+    order = Order(
+        number="7", currency="USD", total=Decimal("12.5"),
+        items=[LineItem(name="Plain thing", price=Decimal("12.5"))],
+    )
+    return recipient, EventData(order=order, refund=data.refund, note=data.note)
+
+
+@pytest.mark.parametrize("locale", ["en", "de"])
+@pytest.mark.parametrize("name", template_names())
+def test_every_template_renders_with_bare_data(
+    renderer: Renderer, make_store: Callable[..., StoreConfig], name: str, locale: str
+) -> None:
+    store = make_store(url=None, reply_to=None, branding={})
+    recipient, data = _bare(name)
+    mail = renderer.render(name, store=store, store_id="demo", recipient=recipient, data=data,
+                           locales=[locale])
+    assert "None" not in mail.text and ">None<" not in mail.html
+    assert "Tracking" not in mail.text and "Sendungsverfolgung" not in mail.text
+    if data.order is not None:
+        assert "Plain thing" in mail.text
+        assert format_currency(Decimal("12.5"), "USD", locale=locale) in mail.text
+        assert "Discount" not in mail.text and "Rabatt" not in mail.text
+
+
+def test_html_and_text_follow_the_same_branches(renderer: Renderer, store: StoreConfig) -> None:
+    recipient, data = sample("order.shipped")
+    assert data.order is not None
+    untracked = EventData(order=data.order.model_copy(update={"tracking": None}))
+    mail = renderer.render("order.shipped", store=store, store_id="demo", recipient=recipient,
+                           data=untracked, locales=["en"])
+    assert "Tracking information" not in mail.text
+    assert "Tracking information" not in mail.html
+    assert f"View your order: {data.order.url}" in mail.text

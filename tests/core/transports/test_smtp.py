@@ -43,8 +43,8 @@ def authenticate(server: Any, session: Any, envelope: Any, mechanism: str,
 
 
 def mail(n: int = 0) -> OutgoingMail:
-    return OutgoingMail(message_id=make_message_id("shop.test"),
-                        sender=MailAddress(email="shop@shop.test"),
+    return OutgoingMail(message_id=make_message_id("shop.example"),
+                        sender=MailAddress(email="shop@shop.example"),
                         to=MailAddress(email=f"c{n}@example.com", name="Client"),
                         subject=f"Test {n}", html="<p>hi</p>", text="hi")
 
@@ -66,7 +66,7 @@ def test_plain_delivery_reuses_connections() -> None:
         results = send({"host": "127.0.0.1", "port": server.port, "security": "none",
                         "pool_size": 2}, *(mail(i) for i in range(12)))
         received = server.wait_for(12)
-    assert all(r.reply.startswith("2.0.0 Ok") or r.reply.startswith("Ok") for r in results)
+    assert all(r.reply == "250 2.0.0 Ok: queued as TEST" for r in results)
     assert sorted(r.rcpt_tos[0] for r in received) == sorted(f"c{i}@example.com"
                                                               for i in range(12))
     assert len({r.peer for r in received}) <= 2
@@ -97,6 +97,8 @@ def test_wrong_password_is_permanent(starttls_server: CaptureServer,
     assert result.code == 535
 
 
+# aiosmtpd (the test server) leaks its socket when a client aborts the TLS handshake.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_untrusted_certificate_is_refused(starttls_server: CaptureServer) -> None:
     [result] = send({"host": "127.0.0.1", "port": starttls_server.port,
                      "security": "starttls", "username": "shop", "password": "pw"}, mail())

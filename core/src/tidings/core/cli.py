@@ -120,7 +120,8 @@ def plugins(as_json: bool) -> None:
 @click.argument("event_type", metavar="EVENT")
 @config_option
 @click.option("--store", "store_id", help="Store whose branding and templates to use.")
-@click.option("--locale", help="Render in this locale (e.g. fr, de_DE).")
+@click.option("--locale", help="The customer's locale (e.g. fr, de_DE); owner copies use the "
+              "store's, as when sent.")
 @click.option("--data", "data_file", type=click.Path(exists=True, path_type=Path),
               help="JSON with the event's data (or {'recipient': ..., 'data': ...}).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("preview"),
@@ -141,11 +142,12 @@ def preview(event_type: str, config_path: Path, store_id: str | None, locale: st
         raise click.BadParameter(f"no store {store_id!r} in {config_path}", param_hint="--store")
     recipient, data = _preview_input(event_type, data_file)
     out.mkdir(parents=True, exist_ok=True)
-    store = hub.settings.stores[store_id]
-    for mail in spec.mails:
+    if locale:
+        recipient = recipient.model_copy(update={"locale": locale})
+    for mail in hub.plan(store_id, spec, recipient, data):
+        to = Recipient(email=mail.recipient_email, name=mail.recipient_name, locale=mail.locale)
         try:
-            rendered = hub.render(mail.template, store_id, recipient, data,
-                                  [locale, recipient.locale, store.locale])
+            rendered = hub.render(mail.template, store_id, to, data, event_type)
         except TemplateError as exc:
             raise click.ClickException(str(exc)) from exc
         base = out / f"{mail.template}.{rendered.locale}"

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
 from tidings.core.config import Settings, StoreConfig, load_settings
 from tidings.core.errors import EventRejected
-from tidings.core.events import CATALOGUE, Audience, EventData, Recipient
+from tidings.core.events import CATALOGUE, Audience, EventData, EventType, Recipient
 from tidings.core.inbox import Inbox
 from tidings.core.plugins import Plugins, call_observers, load_plugins
 from tidings.core.store import SqliteStore, Store
@@ -109,7 +109,7 @@ class Hub:
         run_at: float = 0.0,
     ) -> Accepted:
         """Validate an event and make it durable with its messages; then wake the worker."""
-        store = self.store_config(store_id)
+        self.store_config(store_id)  # unknown store first: the clearest error
         spec = CATALOGUE.get(event_type)
         if spec is None:
             raise EventRejected(
@@ -119,17 +119,7 @@ class Hub:
         if missing:
             raise EventRejected("missing_data",
                                 f"{event_type} needs {', '.join(missing)}, which the event lacks")
-        locale = recipient.locale or self.plugins.pm.hook.resolve_locale(
-            store_id=store_id, store=store, recipient=recipient, data=data)
-        messages = []
-        for mail in spec.mails:
-            if mail.audience is Audience.CUSTOMER or spec.owner_only:
-                to = (recipient.email, recipient.name, locale)
-            elif store.admin_email is not None:
-                to = (store.admin_email.email, store.admin_email.name, store.locale)
-            else:
-                continue  # without admin_email the owner gets no copies
-            messages.append(NewMessage(mail.template, mail.audience.value, *to, run_at=run_at))
+        messages = self.plan(store_id, spec, recipient, data, run_at=run_at)
         result = await self.store.accept(
             NewEvent(store_id=store_id, type=event_type,
                      idempotency_key=idempotency_key or f"auto:{uuid.uuid4().hex}",
@@ -145,6 +135,23 @@ class Hub:
                 name=f"event_accepted:{result.event_id}")
         return result
 
+    def plan(self, store_id: str, spec: EventType, recipient: Recipient, data: EventData,
+             run_at: float = 0.0) -> list[NewMessage]:
+        """The mails an event makes: who gets which template, in which locale."""
+        store = self.store_config(store_id)
+        locale = recipient.locale or self.plugins.pm.hook.resolve_locale(
+            store_id=store_id, store=store, recipient=recipient, data=data)
+        messages = []
+        for mail in spec.mails:
+            if mail.audience is Audience.CUSTOMER or spec.owner_only:
+                to = (recipient.email, recipient.name, locale)
+            elif store.admin_email is not None:
+                to = (store.admin_email.email, store.admin_email.name, store.locale)
+            else:
+                continue  # without admin_email the owner gets no copies
+            messages.append(NewMessage(mail.template, mail.audience.value, *to, run_at=run_at))
+        return messages
+
     # -- rendering --------------------------------------------------------------------
 
     def render(
@@ -153,10 +160,13 @@ class Hub:
         store_id: str,
         recipient: Recipient,
         data: EventData,
-        locales: Sequence[str | None],
+        event_type: str,
         event_id: str | None = None,
     ) -> RenderedMail:
-        """Render one mail; plugins' ``template_context`` answers are merged into the context."""
+        """Render one mail in the recipient's locale, else the store's.
+
+        Plugins' ``template_context`` answers are merged into the context.
+        """
         store = self.store_config(store_id)
         extra: dict[str, Any] = {}
         answers: list[Mapping[str, Any] | None] = self.plugins.pm.hook.template_context(
@@ -164,4 +174,5 @@ class Hub:
         for answer in reversed(answers):
             extra.update(answer or {})
         return self.renderer.render(template, store=store, store_id=store_id, recipient=recipient,
-                                    data=data, locales=locales, event_id=event_id, extra=extra)
+                                    data=data, locales=[recipient.locale, store.locale],
+                                    event_id=event_id, extra=extra, event_type=event_type)

@@ -25,7 +25,7 @@ from tidings.core.errors import (
     TemplateError,
     TransientDeliveryError,
 )
-from tidings.core.events import Audience, EventData, Recipient
+from tidings.core.events import EventData, Recipient
 from tidings.core.mime import OutgoingMail, make_message_id
 from tidings.core.plugins import call_observers
 from tidings.core.retry import after_transient_failure
@@ -142,10 +142,10 @@ class Worker:
         if store is None:
             raise _NotSent(f"store {c.store_id!r} is no longer configured")
         recipient = Recipient(email=c.recipient_email, name=c.recipient_name, locale=c.locale)
-        locales = [c.locale, store.locale] if c.audience == Audience.CUSTOMER else [store.locale]
         try:
             data = EventData.model_validate(c.data)
-            rendered = hub.render(c.template, c.store_id, recipient, data, locales, str(c.event_id))
+            rendered = hub.render(c.template, c.store_id, recipient, data, c.event_type,
+                                  str(c.event_id))
         except TemplateError as exc:
             raise _NotSent(f"template error: {exc.reason}") from exc
         domain = hub.settings.delivery.message_id_domain or store.from_.email.rpartition("@")[2]

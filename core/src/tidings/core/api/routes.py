@@ -76,6 +76,23 @@ async def get_message(message_id: int, request: Request) -> MessageDetail:
     return MessageDetail.of(record)
 
 
+@authenticated.post("/messages/{message_id}/resend", status_code=status.HTTP_202_ACCEPTED,
+                    response_model=EventAccepted)
+async def resend_message(message_id: int, request: Request) -> EventAccepted:
+    """Send a message again, as a new message of the same event (e.g. after fixing a template).
+
+    The original stays in the log as it was.
+    """
+    hub = _hub(request)
+    original = await hub.store.message(message_id)
+    new_id = await hub.store.resend(message_id)
+    if original is None or new_id is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            {"error": "not_found", "detail": f"no message {message_id}"})
+    hub.worker.wake()
+    return EventAccepted(event_id=original.event_id, message_ids=[new_id], duplicate=False)
+
+
 @router.get("/healthz")
 async def healthz(request: Request) -> dict[str, object]:
     """Liveness plus the queue's size per state."""

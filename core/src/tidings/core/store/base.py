@@ -166,6 +166,9 @@ class Store(Protocol):
     async def complete(self, owner: str, outcome: Outcome) -> bool:
         """Record an attempt's end; ignored (False) when ``owner`` lost the lease."""
 
+    async def resend(self, message_id: int) -> int | None:
+        """Queue a fresh copy of a message (same event, template and recipient); its new id."""
+
     async def reap(self) -> int:
         """Give back messages whose lease expired (a crashed or stuck worker)."""
 

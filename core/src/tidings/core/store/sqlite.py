@@ -262,6 +262,19 @@ class SqliteStore:
 
         return await self._write(run)
 
+    async def resend(self, message_id: int) -> int | None:
+        def run(conn: sqlite3.Connection) -> int | None:
+            now = time.time()
+            row = conn.execute(
+                "INSERT INTO messages (event_id, store_id, event_type, template, audience, "
+                "recipient_email, recipient_name, locale, state, run_at, attempts, created_at, "
+                "updated_at) SELECT event_id, store_id, event_type, template, audience, "
+                "recipient_email, recipient_name, locale, 'queued', ?, 0, ?, ? FROM messages "
+                "WHERE id = ? RETURNING id", (now, now, now, message_id)).fetchone()
+            return None if row is None else int(row[0])
+
+        return await self._write(run)
+
     async def reap(self) -> int:
         def run(conn: sqlite3.Connection) -> int:
             now = time.time()

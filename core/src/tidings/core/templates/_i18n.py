@@ -33,7 +33,14 @@ from babel.numbers import (
 
 from tidings.core.events import Address
 
-__all__ = ["Formatter", "available_locales", "catalogue", "resolve_locale"]
+__all__ = [
+    "Formatter",
+    "available_locales",
+    "catalogue",
+    "formatter",
+    "money_format",
+    "resolve_locale",
+]
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 FALLBACK = "en"
@@ -124,8 +131,19 @@ class _MoneyFormat:
         self.grouping = pattern.grouping
         self.group = get_group_symbol(locale)
         self.decimal = get_decimal_symbol(locale)
+        self._cache: dict[Decimal, str] = {}
 
     def __call__(self, amount: Decimal) -> str:
+        # The HTML and text parts format the same amounts, and prices repeat
+        # across orders, so remember recent results.
+        cached = self._cache.get(amount)
+        if cached is None:
+            if len(self._cache) >= 4096:
+                self._cache.clear()
+            cached = self._cache[amount] = self._format(amount)
+        return cached
+
+    def _format(self, amount: Decimal) -> str:
         if self.exotic or not amount.is_finite():
             return format_currency(amount, self.currency, locale=self.locale)
         negative = int(amount.is_signed())
@@ -172,6 +190,8 @@ class Formatter:
         self.tzinfo = ZoneInfo(tz)
         self.currency = currency
         self._messages = catalogue(language)
+        self._money: dict[str, _MoneyFormat] = {}
+        self._territories: dict[str, str] = dict(locale.territories)
         #: The names this formatter adds to every template context.
         self.helpers: dict[str, Callable[..., Any]] = {
             "_": self.gettext,
@@ -201,10 +221,13 @@ class Formatter:
         """Format an amount in ``currency``, by default the order's; ``None`` gives ''."""
         if amount is None:
             return ""
-        code = (currency or self.currency or "").upper()
-        if not code:
-            raise ValueError("money() needs a currency: there is no order to take it from")
-        return money_format(self.locale, code)(_to_decimal(amount))
+        code = currency or self.currency
+        fmt = self._money.get(code) if code else None
+        if fmt is None:
+            if not code:
+                raise ValueError("money() needs a currency: there is no order to take it from")
+            fmt = self._money[code] = money_format(self.locale, code.upper())
+        return fmt(amount if type(amount) is Decimal else _to_decimal(amount))
 
     def date(self, value: Any, format: str = "medium", *, time: bool = True) -> str:
         """A date or datetime in the store's time zone; ``time=False`` drops the time of day.
@@ -244,7 +267,7 @@ class Formatter:
         """The country's name in the mail's language, e.g. ``DE`` → ``Allemagne``."""
         if not code:
             return ""
-        return str(self.locale.territories.get(code.upper(), code))
+        return self._territories.get(code.upper(), code)
 
     def address_lines(self, address: Address | None) -> list[str]:
         """An address as display lines, in the order the country's post expects."""

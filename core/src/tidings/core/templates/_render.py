@@ -19,13 +19,12 @@ from tidings.core.events import CATALOGUE, EventData, Recipient
 from ._compile import (
     Compiled,
     CompileError,
-    MjmlCompiler,
     Source,
     compile_template,
     make_environments,
     version_of,
 )
-from ._i18n import formatter, resolve_locale
+from ._i18n import Formatter, formatter, resolve_locale
 
 __all__ = ["DEFAULTS_DIR", "EventView", "RenderedMail", "Renderer", "StoreView", "template_names"]
 
@@ -109,12 +108,14 @@ class Renderer:
     def __init__(
         self,
         *,
-        compile_mjml: MjmlCompiler | Callable[..., str] = mjml.mjml2html,
+        compile_mjml: Callable[..., str] = mjml.mjml2html,
         defaults_dir: Path = DEFAULTS_DIR,
     ) -> None:
         self._compile_mjml: Callable[..., str] = compile_mjml
         self._defaults = defaults_dir
-        self._envs: tuple[jinja2.Environment, jinja2.Environment] = make_environments()
+        self._envs: tuple[jinja2.Environment, jinja2.Environment] = make_environments(
+            frozenset({Formatter})
+        )
         self._compiled: dict[str, Compiled] = {}
         self._failed: dict[str, str] = {}
         self._resolved: dict[tuple[str, Path | None], _Resolved] = {}
@@ -180,8 +181,10 @@ class Renderer:
         """Compile every template the store would use, overrides included.
 
         With ``render_samples`` each is also rendered with the demo data in the
-        store's locale, which catches misspelt variables that compile fine.
-        Returns problems as sentences; ``[]`` means all is well.
+        store's locale, which catches misspelt variables that compile fine (an
+        override that relies on plugin ``extra`` variables needs
+        ``render_samples=False``). Returns problems as sentences; ``[]`` means
+        all is well.
         """
         from tidings.core.samples import sample
 

@@ -58,12 +58,6 @@ def _map_errors() -> Iterator[None]:
     """The one place aiosmtplib's errors become ours: 4xx and network trouble are transient."""
     try:
         yield
-    except aiosmtplib.SMTPRecipientsRefused as exc:
-        refusal = exc.recipients[0] if exc.recipients else None
-        code = refusal.code if refusal else 550
-        reply = refusal.message if refusal else str(exc)
-        cls = TransientDeliveryError if 400 <= code < 500 else PermanentDeliveryError
-        raise cls("recipient refused", code=code, reply=f"{code} {reply}") from exc
     except aiosmtplib.SMTPResponseException as exc:
         cls = TransientDeliveryError if 400 <= exc.code < 500 else PermanentDeliveryError
         raise cls("server refused the message", code=exc.code,
@@ -117,13 +111,16 @@ class SmtpTransport(Transport):
             try:
                 with _map_errors():
                     client = await self._acquire()
-                    _, reply = await client.sendmail(mail.sender.email, [mail.to.email], payload)
+                    # MAIL, RCPT, DATA one by one, to keep the server's final reply with its code.
+                    await client.mail(mail.sender.email)
+                    await client.rcpt(mail.to.email)
+                    response = await client.data(payload)
             except BaseException:
                 if client is not None:
                     client.close()
                 raise
             self._idle.put_nowait(client)
-        return Delivered(reply=reply.strip())
+        return Delivered(reply=f"{response.code} {response.message}".strip())
 
     async def check(self) -> str:
         with _map_errors():
