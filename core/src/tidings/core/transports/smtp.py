@@ -9,6 +9,8 @@ are mapped to our tree in :func:`_map_errors` and nowhere else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +38,8 @@ class SmtpOptions(BaseModel):
     password: SecretStr | None = None
     timeout: float = Field(default=30.0, gt=0)
     pool_size: int = Field(default=4, ge=1, le=100)
+    local_hostname: str | None = Field(
+        default=None, description="Name sent in EHLO; defaults to this machine's FQDN.")
     verify_certificates: bool = True
     ca_file: Path | None = Field(
         default=None, description="Trust this CA bundle (a relay with a private certificate).")
@@ -73,6 +77,8 @@ class SmtpTransport(Transport):
         self.options = options
         self._idle: asyncio.LifoQueue[aiosmtplib.SMTP] = asyncio.LifoQueue()
         self._slots = asyncio.Semaphore(options.pool_size)
+        # aiosmtplib would look the FQDN up (DNS) on every connection otherwise.
+        self._ehlo_name = options.local_hostname or socket.getfqdn()
 
     def _client(self) -> aiosmtplib.SMTP:
         o = self.options
@@ -88,6 +94,7 @@ class SmtpTransport(Transport):
             username=o.username,
             password=o.password.get_secret_value() if o.password else None,
             timeout=o.timeout,
+            local_hostname=self._ehlo_name,
             tls_context=context if o.security != "none" else None,
         )
 
@@ -136,7 +143,9 @@ class SmtpTransport(Transport):
         while not self._idle.empty():
             client = self._idle.get_nowait()
             if client.is_connected:
-                try:
+                with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                     await client.quit()
-                except aiosmtplib.SMTPException:
-                    client.close()
+            client.close()
+        # Closing a socket transport completes on the next loop turn; let it, so a
+        # caller that stops its loop right after close() leaks no socket.
+        await asyncio.sleep(0)
