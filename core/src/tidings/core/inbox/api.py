@@ -52,7 +52,7 @@ def mail_detail(mail: CapturedMail) -> dict[str, Any]:
 
 
 def _error(status: int, error: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": error, "message": message}, status_code=status)
+    return JSONResponse({"error": error, "detail": message}, status_code=status)
 
 
 class InboxApi:

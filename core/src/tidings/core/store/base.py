@@ -10,7 +10,7 @@ agree without time-zone arithmetic.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -19,6 +19,7 @@ __all__ = [
     "Attempt",
     "Claimed",
     "MessageFilter",
+    "MessageHead",
     "MessageRecord",
     "MessageState",
     "NewEvent",
@@ -65,8 +66,8 @@ class Accepted:
 
 
 @dataclass(frozen=True)
-class Claimed:
-    """A message leased to one worker, with what rendering it needs."""
+class MessageHead:
+    """What every view of a message starts with: whose, which mail, to whom."""
 
     id: int
     event_id: int
@@ -77,6 +78,12 @@ class Claimed:
     recipient_email: str
     recipient_name: str | None
     locale: str | None
+
+
+@dataclass(frozen=True)
+class Claimed(MessageHead):
+    """A message leased to one worker, with what rendering it needs."""
+
     attempts: int
     message_header_id: str | None
     data: dict[str, Any]
@@ -113,17 +120,10 @@ class Attempt:
     detail: str
 
 
-@dataclass
-class MessageRecord:
-    id: int
-    event_id: int
-    store_id: str
-    event_type: str
-    template: str
-    audience: str
-    recipient_email: str
-    recipient_name: str | None
-    locale: str | None
+@dataclass(frozen=True)
+class MessageRecord(MessageHead):
+    """A message as the log shows it."""
+
     state: MessageState
     attempts: int
     run_at: float
@@ -134,7 +134,7 @@ class MessageRecord:
     message_header_id: str | None
     provider_id: str | None
     last_error: str | None
-    history: list[Attempt] = field(default_factory=list)
+    history: tuple[Attempt, ...] = ()
 
 
 @dataclass(frozen=True)

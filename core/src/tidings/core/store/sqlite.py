@@ -38,6 +38,9 @@ __all__ = ["SqliteStore"]
 T = TypeVar("T")
 Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
 _MAX_BATCH = 512
+# What a new message copies from its event and plan (accept, resend).
+_PLAN_COLUMNS = ("event_id, store_id, event_type, template, audience, recipient_email, "
+                 "recipient_name, locale")
 _MESSAGE_COLUMNS = (
     "id, event_id, store_id, event_type, template, audience, recipient_email, recipient_name, "
     "locale, state, attempts, run_at, created_at, updated_at, subject, transport, "
@@ -188,9 +191,8 @@ class SqliteStore:
             event_id = row[0]
             ids = [
                 conn.execute(
-                    "INSERT INTO messages (event_id, store_id, event_type, template, audience, "
-                    "recipient_email, recipient_name, locale, state, run_at, attempts, "
-                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, 0, ?, ?) "
+                    f"INSERT INTO messages ({_PLAN_COLUMNS}, state, run_at, attempts, created_at, "  # noqa: S608
+                    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, 0, ?, ?) "
                     "RETURNING id",
                     (event_id, event.store_id, event.type, m.template, m.audience,
                      m.recipient_email, m.recipient_name, m.locale, m.run_at, now, now),
@@ -266,10 +268,8 @@ class SqliteStore:
         def run(conn: sqlite3.Connection) -> int | None:
             now = time.time()
             row = conn.execute(
-                "INSERT INTO messages (event_id, store_id, event_type, template, audience, "
-                "recipient_email, recipient_name, locale, state, run_at, attempts, created_at, "
-                "updated_at) SELECT event_id, store_id, event_type, template, audience, "
-                "recipient_email, recipient_name, locale, 'queued', ?, 0, ?, ? FROM messages "
+                f"INSERT INTO messages ({_PLAN_COLUMNS}, state, run_at, attempts, created_at, "  # noqa: S608
+                f"updated_at) SELECT {_PLAN_COLUMNS}, 'queued', ?, 0, ?, ? FROM messages "
                 "WHERE id = ? RETURNING id", (now, now, now, message_id)).fetchone()
             return None if row is None else int(row[0])
 
@@ -329,11 +329,10 @@ class SqliteStore:
                                (message_id,)).fetchone()
             if row is None:
                 return None
-            record = _record(row)
-            record.history = [Attempt(*a) for a in conn.execute(
+            history = tuple(Attempt(*a) for a in conn.execute(
                 "SELECT number, transport, started_at, finished_at, outcome, code, reply, detail "
-                "FROM attempts WHERE message_id = ? ORDER BY id", (message_id,))]
-            return record
+                "FROM attempts WHERE message_id = ? ORDER BY id", (message_id,)))
+            return _record(row, history)
 
         return await self._read(run)
 
@@ -366,10 +365,10 @@ class SqliteStore:
         await self._write(run)
 
 
-def _record(row: Sequence[Any]) -> MessageRecord:
+def _record(row: Sequence[Any], history: tuple[Attempt, ...] = ()) -> MessageRecord:
     return MessageRecord(
         id=row[0], event_id=row[1], store_id=row[2], event_type=row[3], template=row[4],
         audience=row[5], recipient_email=row[6], recipient_name=row[7], locale=row[8],
         state=MessageState(row[9]), attempts=row[10], run_at=row[11], created_at=row[12],
         updated_at=row[13], subject=row[14], transport=row[15], message_header_id=row[16],
-        provider_id=row[17], last_error=row[18])
+        provider_id=row[17], last_error=row[18], history=history)
