@@ -6,6 +6,7 @@ given reply, so retry and failure paths are exercised over real SMTP.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -45,8 +46,13 @@ class _Handler:
     received: list[Received] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     lock: threading.Condition = field(default_factory=threading.Condition)
+    stall: float = 0.0
+    stalled: threading.Event = field(default_factory=threading.Event)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.stall:
+            self.stalled.set()
+            await asyncio.sleep(self.stall)
         with self.lock:
             if self.refusals:
                 return self.refusals.pop(0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -160,3 +161,16 @@ def test_hub_stays_up_and_healthy(hub: RunningHub) -> None:
     assert health.status_code == 200 and health.json()["status"] == "ok"
     assert "/api/v1/events" in hub.client.get("/openapi.json").json()["paths"]
     assert hub.client.get("/docs").status_code == 200
+
+
+def test_oversized_chunked_body_is_413(hub: RunningHub) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"store": "shop", "type": "order.paid", "data": {"extra": {"blob": "'
+        for _ in range(100):
+            yield b"x" * 1000
+        yield b'"}}}'
+
+    response = hub.client.post("/api/v1/events", content=chunks(),
+                               headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"] == "body_too_large"

@@ -14,8 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = ["BodySizeLimit"]
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(BaseException):
+    """A BaseException on purpose: FastAPI turns any Exception raised while it reads
+    the body into a generic 400, and the owner should see 413 and the limit instead."""
 
 
 class BodySizeLimit:
