@@ -20,10 +20,10 @@ run: install
 	$(BIN)/tidings serve -c $(CONFIG)
 
 lint: install
-	$(BIN)/ruff check core tests
+	$(BIN)/ruff check core plugins tests
 
 typecheck: install
-	$(BIN)/mypy core/src
+	$(BIN)/mypy core/src plugins/woocommerce/src
 
 ## The whole suite: lint, strict typing, tests.
 test: lint typecheck

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from email.message import EmailMessage
 from collections.abc import Iterator
+from email.message import EmailMessage
 from typing import Any
 
 import pytest

@@ -1,3 +1,3 @@
-from tidings.core.cli import main
+from tidings.core.cli import run
 
-main()
+run()

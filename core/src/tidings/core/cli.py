@@ -177,3 +177,12 @@ def _preview_input(event_type: str, data_file: Path | None) -> tuple[Recipient, 
     if missing:
         raise click.ClickException(f"{event_type} needs {', '.join(missing)} in {data_file}")
     return recipient, data
+
+
+def run() -> None:
+    """The console entry point: plugins may add subcommands before the command line is read."""
+    try:
+        load_plugins().pm.hook.register_commands(cli=main)
+    except PluginError as exc:
+        click.echo(f"warning: plugin commands unavailable: {exc}", err=True)
+    main()

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import click
     from starlette.routing import BaseRoute
 
     from tidings.core.config import StoreConfig
@@ -63,6 +64,14 @@ def register_routes(register: Callable[[BaseRoute], None], hub: Hub) -> None:
 
     Routes receive raw requests; a webhook route must verify, parse and hand
     events to ``hub.accept``, nothing more.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add subcommands to the ``tidings`` command, e.g. ``tidings woocommerce check``.
+
+    Use ``@cli.group()`` / ``@cli.command()``; name the group after the platform.
     """
 
 
