@@ -17,7 +17,7 @@ from tidings.core.errors import ConfigError, PluginError, TemplateError
 from tidings.core.events import CATALOGUE, EventData, Recipient
 from tidings.core.example_config import example_config
 from tidings.core.hub import Hub
-from tidings.core.plugins import load_plugins
+from tidings.core.plugins import Plugins, load_plugins
 from tidings.core.samples import sample
 
 config_option = click.option(
@@ -31,10 +31,19 @@ def main() -> None:
     """Tidings: transactional email for online shops."""
 
 
+def _plugins() -> Plugins:
+    """The plugins ``run`` loaded (once per process), or load them now."""
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    if not isinstance(root.obj, Plugins):
+        root.obj = load_plugins()
+    return root.obj
+
+
 def _hub(config_path: Path) -> Hub:
     """Load config and plugins, or print every problem and exit 1."""
     try:
-        return Hub.from_config(config_path)
+        return Hub.from_config(config_path, plugins=_plugins())
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -100,7 +109,7 @@ def serve(config_path: Path, host: str | None, port: int | None) -> None:
 def plugins(as_json: bool) -> None:
     """List the plugins loaded through the 'tidings' entry points."""
     try:
-        loaded = load_plugins()
+        loaded = _plugins()
     except PluginError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -181,8 +190,10 @@ def _preview_input(event_type: str, data_file: Path | None) -> tuple[Recipient, 
 
 def run() -> None:
     """The console entry point: plugins may add subcommands before the command line is read."""
+    plugins = None
     try:
-        load_plugins().pm.hook.register_commands(cli=main)
+        plugins = load_plugins()
+        plugins.pm.hook.register_commands(cli=main)
     except PluginError as exc:
         click.echo(f"warning: plugin commands unavailable: {exc}", err=True)
-    main()
+    main(obj=plugins)
