@@ -67,21 +67,24 @@ def test_a_broken_order_is_refused() -> None:
         to_order(wc, None)
 
 
+NEW = "admin.order.new"
+
+
 @pytest.mark.parametrize(("previous", "status", "customer", "owner"), [
-    (None, "pending", None, False),
-    (None, "processing", "order.placed", False),
-    ("pending", "processing", "order.placed", False),
-    ("on-hold", "processing", "order.paid", False),
-    ("pending", "on-hold", "order.on_hold", True),
-    ("processing", "completed", "order.completed", False),
-    (None, "completed", "order.completed", True),
-    ("processing", "cancelled", "order.cancelled", False),
-    ("pending", "cancelled", None, False),
-    ("pending", "failed", "order.failed", False),
-    ("processing", "refunded", "order.refunded", False),
-    ("processing", "processing", None, False),
+    (None, "pending", None, None),
+    (None, "processing", "order.placed", NEW),
+    ("pending", "processing", "order.placed", NEW),
+    ("on-hold", "processing", "order.paid", None),
+    ("pending", "on-hold", "order.on_hold", NEW),
+    ("processing", "completed", "order.completed", None),
+    (None, "completed", "order.completed", NEW),
+    ("processing", "cancelled", "order.cancelled", "admin.order.cancelled"),
+    ("pending", "cancelled", None, None),
+    ("pending", "failed", "order.failed", "admin.order.failed"),
+    ("processing", "refunded", "order.refunded", None),
+    ("processing", "processing", None, None),
 ])
 def test_transitions_follow_woocommerce(previous: str | None, status: str,
-                                        customer: str | None, owner: bool) -> None:
+                                        customer: str | None, owner: str | None) -> None:
     step = transition(previous, status)
-    assert (step.customer, step.owner_new_order) == (customer, owner)
+    assert (step.customer, step.owner) == (customer, owner)

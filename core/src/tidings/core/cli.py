@@ -129,15 +129,14 @@ def plugins(as_json: bool) -> None:
 @click.argument("event_type", metavar="EVENT")
 @config_option
 @click.option("--store", "store_id", help="Store whose branding and templates to use.")
-@click.option("--locale", help="The customer's locale (e.g. fr, de_DE); owner copies use the "
-              "store's, as when sent.")
+@click.option("--locale", help="The recipient's locale (e.g. fr, de_DE).")
 @click.option("--data", "data_file", type=click.Path(exists=True, path_type=Path),
               help="JSON with the event's data (or {'recipient': ..., 'data': ...}).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("preview"),
               show_default=True, help="Folder for the .html and .txt files.")
 def preview(event_type: str, config_path: Path, store_id: str | None, locale: str | None,
             data_file: Path | None, out: Path) -> None:
-    """Render EVENT's mails with sample or given data, without sending anything."""
+    """Render EVENT's mail with sample or given data, without sending anything."""
     spec = CATALOGUE.get(event_type)
     if spec is None:
         raise click.BadParameter(f"{event_type!r} is not in the catalogue; known: "
@@ -153,17 +152,17 @@ def preview(event_type: str, config_path: Path, store_id: str | None, locale: st
     out.mkdir(parents=True, exist_ok=True)
     if locale:
         recipient = recipient.model_copy(update={"locale": locale})
-    for mail in hub.plan(store_id, spec, recipient, data):
-        to = Recipient(email=mail.recipient_email, name=mail.recipient_name, locale=mail.locale)
-        try:
-            rendered = hub.render(mail.template, store_id, to, data, event_type)
-        except TemplateError as exc:
-            raise click.ClickException(str(exc)) from exc
-        base = out / f"{mail.template}.{rendered.locale}"
-        base.with_suffix(base.suffix + ".html").write_text(rendered.html, encoding="utf-8")
-        base.with_suffix(base.suffix + ".txt").write_text(rendered.text, encoding="utf-8")
-        click.echo(f"{mail.template} [{rendered.locale}] subject: {rendered.subject}")
-        click.echo(f"  {base}.html\n  {base}.txt")
+    mail = hub.plan(store_id, spec, recipient, data)
+    to = Recipient(email=mail.recipient_email, name=mail.recipient_name, locale=mail.locale)
+    try:
+        rendered = hub.render(mail.template, store_id, to, data, event_type)
+    except TemplateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    base = out / f"{mail.template}.{rendered.locale}"
+    base.with_suffix(base.suffix + ".html").write_text(rendered.html, encoding="utf-8")
+    base.with_suffix(base.suffix + ".txt").write_text(rendered.text, encoding="utf-8")
+    click.echo(f"{mail.template} [{rendered.locale}] subject: {rendered.subject}")
+    click.echo(f"  {base}.html\n  {base}.txt")
 
 
 def _preview_input(event_type: str, data_file: Path | None) -> tuple[Recipient, EventData]:

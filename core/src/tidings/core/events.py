@@ -26,7 +26,6 @@ __all__ = [
     "EventData",
     "EventType",
     "LineItem",
-    "MailSpec",
     "Order",
     "Recipient",
     "Refund",
@@ -141,84 +140,61 @@ class Audience(StrEnum):
 
 
 @dataclass(frozen=True)
-class MailSpec:
-    """One mail an event produces: which template, and to whom."""
-
-    template: str
-    audience: Audience
-
-
-@dataclass(frozen=True)
 class EventType:
+    """One catalogue entry: one event makes exactly one mail, from the template of its name.
+
+    The shop owner's notifications are events of their own (``admin.*``), which
+    platform plugins emit beside the customer's, so every event maps to one mail
+    and one line in the log.
+    """
+
     name: str
     title: str
     description: str
     requires: tuple[str, ...]
-    mails: tuple[MailSpec, ...]
+    audience: Audience = Audience.CUSTOMER
 
     @property
-    def owner_only(self) -> bool:
-        """True for the shop owner's own events (``admin.*``): the given recipient is the owner."""
-        return all(m.audience is Audience.ADMIN for m in self.mails)
+    def template(self) -> str:
+        return self.name
 
     def missing(self, data: EventData) -> list[str]:
         """The required ``data`` fields that are absent, as dotted paths."""
         return [f"data.{field}" for field in self.requires if getattr(data, field) is None]
 
 
-def _customer(name: str) -> tuple[MailSpec, ...]:
-    return (MailSpec(name, Audience.CUSTOMER),)
-
-
-def _admin(name: str) -> tuple[MailSpec, ...]:
-    return (MailSpec(name, Audience.ADMIN),)
-
-
 _ORDER = ("order",)
+_OWNER = Audience.ADMIN
 
 CATALOGUE: dict[str, EventType] = {
     e.name: e
     for e in (
-        EventType("account.created", "Account created",
-                  "A customer account was opened.", (), _customer("account.created")),
+        EventType("account.created", "Account created", "A customer account was opened.", ()),
         EventType("account.password_reset", "Password reset",
-                  "The customer asked to reset their password.", ("reset_url",),
-                  _customer("account.password_reset")),
-        EventType("order.placed", "Order placed",
-                  "An order was received; the shop owner is told too.", _ORDER,
-                  _customer("order.placed") + _admin("admin.order.new")),
+                  "The customer asked to reset their password.", ("reset_url",)),
+        EventType("order.placed", "Order placed", "The order was received (confirmation).",
+                  _ORDER),
         EventType("order.paid", "Order paid",
-                  "Payment arrived and the order is being processed.", _ORDER,
-                  _customer("order.paid")),
+                  "Payment arrived and the order is being processed.", _ORDER),
         EventType("order.on_hold", "Order on hold",
-                  "The order waits for payment confirmation.", _ORDER, _customer("order.on_hold")),
-        EventType("order.shipped", "Order shipped",
-                  "The parcel left, with tracking when known.", _ORDER, _customer("order.shipped")),
-        EventType("order.completed", "Order completed",
-                  "The order is fulfilled.", _ORDER, _customer("order.completed")),
-        EventType("order.cancelled", "Order cancelled",
-                  "The order was cancelled; the shop owner is told too.", _ORDER,
-                  _customer("order.cancelled") + _admin("admin.order.cancelled")),
-        EventType("order.failed", "Order failed",
-                  "Payment failed; the shop owner is told too.", _ORDER,
-                  _customer("order.failed") + _admin("admin.order.failed")),
+                  "The order waits for payment confirmation.", _ORDER),
+        EventType("order.shipped", "Order shipped", "The parcel left, with tracking when known.",
+                  _ORDER),
+        EventType("order.completed", "Order completed", "The order is fulfilled.", _ORDER),
+        EventType("order.cancelled", "Order cancelled", "The order was cancelled.", _ORDER),
+        EventType("order.failed", "Order failed", "Payment failed.", _ORDER),
         EventType("order.refunded", "Order refunded",
-                  "Money went back, fully or partly (data.refund.partial).", ("order", "refund"),
-                  _customer("order.refunded")),
+                  "Money went back, fully or partly (data.refund.partial).", ("order", "refund")),
         EventType("order.invoice", "Invoice / order details",
-                  "The order's details, with a pay link when unpaid.", _ORDER,
-                  _customer("order.invoice")),
-        EventType("order.note", "Note to customer",
-                  "The shop wrote a note on the order.", ("order", "note"),
-                  _customer("order.note")),
+                  "The order's details, with a pay link when unpaid.", _ORDER),
+        EventType("order.note", "Note to customer", "The shop wrote a note on the order.",
+                  ("order", "note")),
         EventType("admin.order.new", "New order (shop owner)",
-                  "Tells the shop owner about a new order.", _ORDER, _admin("admin.order.new")),
+                  "Tells the shop owner about a new order.", _ORDER, _OWNER),
         EventType("admin.order.cancelled", "Cancelled order (shop owner)",
-                  "Tells the shop owner an order was cancelled.", _ORDER,
-                  _admin("admin.order.cancelled")),
+                  "Tells the shop owner an order was cancelled.", _ORDER, _OWNER),
         EventType("admin.order.failed", "Failed order (shop owner)",
-                  "Tells the shop owner an order's payment failed.", _ORDER,
-                  _admin("admin.order.failed")),
+                  "Tells the shop owner an order's payment failed.", _ORDER, _OWNER),
     )
 }
 

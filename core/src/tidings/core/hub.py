@@ -16,7 +16,7 @@ from typing import Any
 
 from tidings.core.config import Settings, StoreConfig, load_settings
 from tidings.core.errors import EventRejected
-from tidings.core.events import CATALOGUE, Audience, EventData, EventType, Recipient
+from tidings.core.events import CATALOGUE, EventData, EventType, Recipient
 from tidings.core.inbox import Inbox
 from tidings.core.plugins import Plugins, call_observers, load_plugins
 from tidings.core.store import SqliteStore, Store
@@ -119,13 +119,13 @@ class Hub:
         if missing:
             raise EventRejected("missing_data",
                                 f"{event_type} needs {', '.join(missing)}, which the event lacks")
-        messages = self.plan(store_id, spec, recipient, data, run_at=run_at)
+        message = self.plan(store_id, spec, recipient, data, run_at=run_at)
         result = await self.store.accept(
             NewEvent(store_id=store_id, type=event_type,
                      idempotency_key=idempotency_key or f"auto:{uuid.uuid4().hex}",
                      source=source, recipient=recipient.model_dump(mode="json"),
                      data=data.model_dump(mode="json", exclude_none=True)),
-            messages,
+            [message],
         )
         if not result.duplicate:
             self.worker.wake()
@@ -136,21 +136,13 @@ class Hub:
         return result
 
     def plan(self, store_id: str, spec: EventType, recipient: Recipient, data: EventData,
-             run_at: float = 0.0) -> list[NewMessage]:
-        """The mails an event makes: who gets which template, in which locale."""
+             run_at: float = 0.0) -> NewMessage:
+        """The mail an event makes, in the recipient's locale if known (or a plugin's guess)."""
         store = self.store_config(store_id)
         locale = recipient.locale or self.plugins.pm.hook.resolve_locale(
             store_id=store_id, store=store, recipient=recipient, data=data)
-        messages = []
-        for mail in spec.mails:
-            if mail.audience is Audience.CUSTOMER or spec.owner_only:
-                to = (recipient.email, recipient.name, locale)
-            elif store.admin_email is not None:
-                to = (store.admin_email.email, store.admin_email.name, store.locale)
-            else:
-                continue  # without admin_email the owner gets no copies
-            messages.append(NewMessage(mail.template, mail.audience.value, *to, run_at=run_at))
-        return messages
+        return NewMessage(spec.template, spec.audience.value, recipient.email, recipient.name,
+                          locale, run_at=run_at)
 
     # -- rendering --------------------------------------------------------------------
 

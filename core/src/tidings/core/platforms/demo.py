@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tidings.core.events import CATALOGUE, Recipient
+from tidings.core.events import CATALOGUE, Audience, Recipient
 from tidings.core.hookspecs import hookimpl
 from tidings.core.platform import Platform
 from tidings.core.samples import sample
@@ -46,7 +46,7 @@ async def startup(hub: Hub) -> None:
             continue
         for event_type, spec in CATALOGUE.items():
             recipient, data = sample(event_type)
-            if spec.owner_only and store.admin_email is not None:
+            if spec.audience is Audience.ADMIN and store.admin_email is not None:
                 recipient = Recipient(email=store.admin_email.email, name=store.admin_email.name)
             await hub.accept(store_id, event_type, recipient, data,
                              idempotency_key=f"demo:{boot}:{event_type}", source="demo")

@@ -71,7 +71,7 @@ class EventView:
 
 def template_names() -> list[str]:
     """Every template name the event catalogue can ask for."""
-    return sorted({mail.template for event in CATALOGUE.values() for mail in event.mails})
+    return sorted(event.template for event in CATALOGUE.values())
 
 
 def _stat(path: Path) -> _Stat:

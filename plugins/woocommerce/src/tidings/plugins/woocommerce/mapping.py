@@ -181,32 +181,29 @@ def refunds_of(wc: Mapping[str, Any]) -> dict[str, Refund]:
 class Transition:
     """The mails one status change makes, as WooCommerce itself would send them."""
 
-    customer: str | None  # catalogue event for the customer (may include an owner copy)
-    owner_new_order: bool  # also tell the owner about a new order
+    customer: str | None  # catalogue event for the customer
+    owner: str | None  # catalogue event for the shop owner (admin_email)
 
 
-# (previous status, new status) → mails. ``None`` previous = first sight of a new order.
+# Previous statuses after which an order counts as new; ``None`` = first sight.
 _NEWISH = (None, "pending", "failed", "cancelled", "checkout-draft")
 
 
 def transition(previous: str | None, status: str) -> Transition:
     """WooCommerce's own triggers (``woocommerce_email_actions``), in catalogue terms."""
+    new = "admin.order.new" if previous in _NEWISH else None
     if previous == status:
-        return Transition(None, False)
+        return Transition(None, None)
     if status == "processing":
-        if previous in _NEWISH:
-            return Transition("order.placed", False)  # order.placed carries the owner copy
-        return Transition("order.paid", False)
+        return Transition("order.placed", new) if new else Transition("order.paid", None)
     if status == "on-hold":
-        return Transition("order.on_hold", previous in _NEWISH)
+        return Transition("order.on_hold", new)
     if status == "completed":
-        return Transition("order.completed", previous in _NEWISH)
-    if status == "cancelled":
-        return Transition("order.cancelled" if previous in ("processing", "on-hold") else None,
-                          False)
-    if status == "failed":
-        return Transition("order.failed" if previous in (None, "pending", "on-hold") else None,
-                          False)
+        return Transition("order.completed", new)
+    if status == "cancelled" and previous in ("processing", "on-hold"):
+        return Transition("order.cancelled", "admin.order.cancelled")
+    if status == "failed" and previous in (None, "pending", "on-hold"):
+        return Transition("order.failed", "admin.order.failed")
     if status == "refunded":
-        return Transition("order.refunded", False)
-    return Transition(None, False)  # pending, drafts, trash: WooCommerce mails nobody
+        return Transition("order.refunded", None)
+    return Transition(None, None)  # pending, drafts, trash: WooCommerce mails nobody

@@ -136,11 +136,10 @@ async def _mail(
         accepted.append(await hub.accept(
             store_id, step.customer, recipient, EventData(order=order, refund=refund),
             idempotency_key=key, source=source))
-    if step.owner_new_order and store.admin_email is not None:
+    if step.owner is not None and store.admin_email is not None:
         owner = Recipient(email=store.admin_email.email, name=store.admin_email.name,
                           locale=store.locale)
-        accepted.append(await hub.accept(store_id, "admin.order.new", owner,
-                                         EventData(order=order),
+        accepted.append(await hub.accept(store_id, step.owner, owner, EventData(order=order),
                                          idempotency_key=f"{key}:owner", source=source))
     if status != "refunded":
         seen = set(state.get("refunds", []))
