@@ -1,0 +1,251 @@
+<?php
+/**
+ * Plugin Name:          Tidings Companion for WooCommerce
+ * Description:          Sends WooCommerce password-reset and new-account events, with their links, to a Tidings hub, and switches off WooCommerce's own copy of those two emails whenever Tidings accepted the event.
+ * Version:              1.0.0
+ * Requires at least:    5.6
+ * Requires PHP:         7.4
+ * WC requires at least: 6.0
+ * Author:               Tidings
+ * License:              MIT
+ * Text Domain:          tidings-companion
+ *
+ * Settings: define TIDINGS_HUB_URL, TIDINGS_API_KEY and TIDINGS_STORE_ID in wp-config.php,
+ * or fill in Settings → Tidings (the constants win).
+ *
+ * Never lose a mail: WooCommerce's own email is switched off only for a request in which Tidings
+ * answered 2xx for that very event. Missing settings, a refused connection, a timeout, a 4xx or
+ * a 5xx all leave WooCommerce's email exactly as the shop configured it.
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+final class Tidings_Companion {
+
+	const TIMEOUT = 5;
+
+	/** @var array<int,bool> user id => Tidings accepted the reset event of this request. */
+	private static $reset_accepted = array();
+
+	/** @var array<int,bool> user id => password generated, for new-account mails about to go out. */
+	private static $new_customers = array();
+
+	/** @var array<int,bool> user id => Tidings accepted account.created (one POST per customer). */
+	private static $created_accepted = array();
+
+	public static function init() {
+		/*
+		 * Password reset. WC_Shortcode_My_Account::retrieve_password() creates the key with
+		 * get_password_reset_key(), loads WC()->mailer() and then fires
+		 * do_action( 'woocommerce_reset_password_notification', $user_login, $key ).
+		 * WC_Email_Customer_Reset_Password::trigger() listens on that same action at priority 10
+		 * and asks is_enabled() (the filter below) before it sends, so at priority 5 our POST
+		 * finishes before WooCommerce decides.
+		 */
+		add_action( 'woocommerce_reset_password_notification', array( __CLASS__, 'on_reset_requested' ), 5, 2 );
+		add_filter( 'woocommerce_email_enabled_customer_reset_password', array( __CLASS__, 'filter_reset_email' ), 10, 2 );
+
+		/*
+		 * New account. wc_create_new_customer() fires woocommerce_created_customer
+		 * ( $customer_id, $new_customer_data, $password_generated ); WC_Emails::send_transactional_email()
+		 * relays it with the same arguments as woocommerce_created_customer_notification, at once or
+		 * from the background queue when woocommerce_defer_transactional_emails is on, and
+		 * WC_Emails::customer_new_account() (priority 10) runs WC_Email_Customer_New_Account::trigger().
+		 * That trigger ALWAYS calls get_password_reset_key() (generate_set_password_url(), WC >= 6.0)
+		 * before is_enabled(), and WordPress keeps only the newest key per user: a key made by us
+		 * earlier would be dead by the time the customer clicks. So we note the customer at
+		 * priority 5 and post from inside is_enabled(), where WooCommerce's own, valid
+		 * set_password_url already exists and its mail is not yet sent.
+		 */
+		add_action( 'woocommerce_created_customer_notification', array( __CLASS__, 'on_customer_created' ), 5, 3 );
+		add_filter( 'woocommerce_email_enabled_customer_new_account', array( __CLASS__, 'filter_new_account_email' ), 10, 3 );
+
+		add_action( 'admin_init', array( __CLASS__, 'register_settings' ) );
+		add_action( 'admin_menu', array( __CLASS__, 'add_settings_page' ) );
+	}
+
+	public static function on_reset_requested( $user_login, $reset_key ) {
+		$user = $user_login instanceof WP_User ? $user_login : get_user_by( 'login', (string) $user_login );
+		if ( ! $user instanceof WP_User || ! is_string( $reset_key ) || '' === $reset_key ) {
+			return;
+		}
+		// WooCommerce's own link, as templates/emails/customer-reset-password.php (9.3.0+) builds it.
+		$reset_url = add_query_arg(
+			array(
+				'key'   => $reset_key,
+				'id'    => $user->ID,
+				'login' => rawurlencode( $user->user_login ),
+			),
+			wc_get_endpoint_url( 'lost-password', '', wc_get_page_permalink( 'myaccount' ) )
+		);
+		$data      = array(
+			'reset_url' => esc_url_raw( $reset_url ),
+			'username'  => (string) $user->user_login,
+			'login_url' => esc_url_raw( wc_get_page_permalink( 'myaccount' ) ),
+		);
+		$key       = 'woo:reset:' . $user->ID . ':' . substr( hash( 'sha256', $reset_key ), 0, 16 );
+
+		self::$reset_accepted[ (int) $user->ID ] = self::send( 'account.password_reset', $key, $user, $data );
+	}
+
+	public static function filter_reset_email( $enabled, $user = null ) {
+		if ( $user instanceof WP_User && ! empty( self::$reset_accepted[ (int) $user->ID ] ) ) {
+			return false;
+		}
+		return $enabled;
+	}
+
+	public static function on_customer_created( $customer_id, $new_customer_data = array(), $password_generated = false ) {
+		if ( $customer_id ) {
+			self::$new_customers[ (int) $customer_id ] = (bool) $password_generated;
+		}
+	}
+
+	public static function filter_new_account_email( $enabled, $user = null, $email = null ) {
+		// Only the trigger of a customer noted above; admin screens and other calls pass through.
+		if ( ! $user instanceof WP_User || ! isset( self::$new_customers[ (int) $user->ID ] ) ) {
+			return $enabled;
+		}
+		$id = (int) $user->ID;
+		if ( ! isset( self::$created_accepted[ $id ] ) ) {
+			$data = array(
+				'username'  => (string) $user->user_login,
+				'login_url' => esc_url_raw( wc_get_page_permalink( 'myaccount' ) ),
+			);
+			if ( self::$new_customers[ $id ] ) {
+				// WooCommerce's link, built a moment ago in trigger(); its own fallback otherwise.
+				$url = is_object( $email ) && ! empty( $email->set_password_url )
+					? $email->set_password_url : wc_get_account_endpoint_url( 'lost-password' );
+				$data['set_password_url'] = esc_url_raw( $url );
+			}
+			self::$created_accepted[ $id ] = self::send( 'account.created', 'woo:customer:' . $id, $user, $data );
+		}
+		return self::$created_accepted[ $id ] ? false : $enabled;
+	}
+
+	/** POSTs one event; true only when Tidings answered 2xx (202 queued, 200 duplicate). */
+	private static function send( $type, $idempotency_key, WP_User $user, array $data ) {
+		$hub_url  = self::setting( 'hub_url' );
+		$api_key  = self::setting( 'api_key' );
+		$store_id = self::setting( 'store_id' );
+		if ( '' === $hub_url || '' === $api_key || '' === $store_id ) {
+			self::log( 'warning', "settings incomplete (TIDINGS_HUB_URL, TIDINGS_API_KEY, TIDINGS_STORE_ID); WooCommerce sends its own $type email" );
+			return false;
+		}
+		$name = trim( $user->first_name . ' ' . $user->last_name );
+		$body = wp_json_encode(
+			array(
+				'store'           => $store_id,
+				'type'            => $type,
+				'idempotency_key' => $idempotency_key,
+				'recipient'       => array(
+					'email'  => (string) $user->user_email,
+					'name'   => '' !== $name ? $name : ( '' !== (string) $user->display_name ? (string) $user->display_name : null ),
+					'locale' => get_user_locale( $user ),
+				),
+				'data'            => $data,
+			)
+		);
+		if ( false === $body ) {
+			self::log( 'error', "could not encode the $type event as JSON; WooCommerce sends its own email" );
+			return false;
+		}
+		$response = wp_remote_post(
+			rtrim( $hub_url, '/' ) . '/api/v1/events',
+			array(
+				'timeout'     => self::TIMEOUT,
+				'blocking'    => true,
+				'redirection' => 0,
+				'headers'     => array(
+					'Authorization' => 'Bearer ' . $api_key,
+					'Content-Type'  => 'application/json',
+				),
+				'body'        => $body,
+				'data_format' => 'body',
+			)
+		);
+		if ( is_wp_error( $response ) ) {
+			self::log( 'warning', "Tidings is unreachable ({$response->get_error_message()}); WooCommerce sends its own $type email" );
+			return false;
+		}
+		$code = (int) wp_remote_retrieve_response_code( $response );
+		if ( $code >= 200 && $code < 300 ) {
+			return true;
+		}
+		$raw    = (string) wp_remote_retrieve_body( $response );
+		$answer = json_decode( $raw, true );
+		$detail = is_array( $answer ) && isset( $answer['detail'] ) ? $answer['detail'] : substr( $raw, 0, 500 );
+		$detail = is_string( $detail ) ? $detail : (string) wp_json_encode( $detail );
+		if ( $code >= 400 && $code < 500 ) {
+			$error = is_array( $answer ) && isset( $answer['error'] ) && is_string( $answer['error'] ) ? $answer['error'] . ': ' : '';
+			self::log( 'error', "Tidings rejected $type $idempotency_key (HTTP $code): $error$detail; WooCommerce sends its own email" );
+		} else {
+			self::log( 'warning', "Tidings is unreachable (HTTP $code: $detail); WooCommerce sends its own $type email" );
+		}
+		return false;
+	}
+
+	private static function setting( $name ) {
+		$constant = 'TIDINGS_' . strtoupper( $name );
+		$value    = defined( $constant ) ? constant( $constant ) : get_option( 'tidings_' . $name, '' );
+		return is_string( $value ) ? trim( $value ) : '';
+	}
+
+	private static function log( $level, $message ) {
+		if ( function_exists( 'wc_get_logger' ) ) {
+			wc_get_logger()->log( $level, $message, array( 'source' => 'tidings-companion' ) );
+		} else {
+			error_log( 'Tidings companion: ' . $message ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions
+		}
+	}
+
+	public static function register_settings() {
+		$string = array( 'type' => 'string', 'default' => '' );
+		register_setting( 'tidings', 'tidings_hub_url', $string + array( 'sanitize_callback' => 'esc_url_raw' ) );
+		register_setting( 'tidings', 'tidings_store_id', $string + array( 'sanitize_callback' => 'sanitize_text_field' ) );
+		register_setting( 'tidings', 'tidings_api_key', $string + array( 'sanitize_callback' => array( __CLASS__, 'sanitize_api_key' ) ) );
+	}
+
+	/** An empty API key field keeps the stored key (the page never prints it). */
+	public static function sanitize_api_key( $value ) {
+		$value = sanitize_text_field( (string) $value );
+		return '' === $value ? (string) get_option( 'tidings_api_key', '' ) : $value;
+	}
+
+	public static function add_settings_page() {
+		add_options_page( 'Tidings', 'Tidings', 'manage_options', 'tidings', array( __CLASS__, 'render_settings_page' ) );
+	}
+
+	public static function render_settings_page() {
+		if ( ! current_user_can( 'manage_options' ) ) {
+			return;
+		}
+		$fields = array(
+			'hub_url'  => array( 'Hub URL', 'url', 'https://tidings.example.com' ),
+			'api_key'  => array( 'API key', 'password', '' !== self::setting( 'api_key' ) ? 'stored; leave empty to keep it' : '' ),
+			'store_id' => array( 'Store id (as in tidings.toml)', 'text', 'my-shop' ),
+		);
+		echo '<div class="wrap"><h1>Tidings</h1><form method="post" action="options.php">';
+		settings_fields( 'tidings' );
+		echo '<table class="form-table" role="presentation">';
+		foreach ( $fields as $name => list( $label, $type, $placeholder ) ) {
+			$constant = 'TIDINGS_' . strtoupper( $name );
+			$locked   = defined( $constant );
+			printf(
+				'<tr><th scope="row"><label for="tidings_%1$s">%2$s</label></th><td><input class="regular-text" type="%3$s" id="tidings_%1$s" name="tidings_%1$s" value="%4$s" placeholder="%5$s"%6$s>%7$s</td></tr>',
+				esc_attr( $name ),
+				esc_html( $label ),
+				esc_attr( $type ),
+				esc_attr( 'api_key' === $name ? '' : self::setting( $name ) ),
+				esc_attr( $placeholder ),
+				$locked ? ' disabled' : '',
+				$locked ? '<p class="description">' . esc_html( "Set by $constant in wp-config.php." ) . '</p>' : ''
+			);
+		}
+		echo '</table>';
+		submit_button();
+		echo '</form></div>';
+	}
+}
+
+Tidings_Companion::init();
