@@ -318,6 +318,8 @@ class FakeWoo:
         if rule.status >= 500:  # what PHP's fatal-error handler shows
             return HTMLResponse("<p>There has been a critical error on this website.</p>",
                                 status_code=rule.status)
+        if rule.status == 200:  # e.g. a maintenance or caching plugin answering instead
+            return HTMLResponse("<!doctype html><title>Down for maintenance</title>")
         return _wp_error(rule.status, "fake_failure", f"scripted HTTP {rule.status}")
 
     # -- endpoints ---------------------------------------------------------------------------
