@@ -171,3 +171,18 @@ def test_other_topics_are_acknowledged(woo_hub: RunningHub) -> None:
     response = deliver(woo_hub, "product.updated", {"id": 5})
     assert response.status_code == 200 and response.json()["events"] == []
     assert deliver(woo_hub, "order.deleted", {"id": 1001}).status_code == 200
+
+
+def test_order_details_sent_by_the_owner(woo_hub: RunningHub, smtp: CaptureServer) -> None:
+    wc = order("on-hold", 1, payment_url="https://shop.example/checkout/order-pay/1001/?pay")
+    click = {"action": "tidings_order_invoice", "arg": wc, "request_id": "a1b2"}
+    assert deliver(woo_hub, "action.tidings_order_invoice", click).status_code == 200
+    again = deliver(woo_hub, "action.tidings_order_invoice", click)  # a retried delivery
+    assert again.json()["events"][0]["duplicate"] is True
+    deliver(woo_hub, "action.tidings_order_invoice", {**click, "request_id": "c3d4"})
+    bad = deliver(woo_hub, "action.tidings_order_invoice", {"action": "x", "arg": wc})
+    assert bad.status_code == 422
+    sent = settle(woo_hub)
+    assert [m["template"] for m in sent] == ["order.invoice", "order.invoice"]
+    text = smtp.wait_for(2)[0].message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "https://shop.example/checkout/order-pay/1001/?pay" in text

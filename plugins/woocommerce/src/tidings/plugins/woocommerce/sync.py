@@ -39,7 +39,14 @@ from tidings.plugins.woocommerce.mapping import (
 if TYPE_CHECKING:
     from tidings.core.hub import Hub
 
-__all__ = ["NAMESPACE", "baseline", "observe_customer", "observe_note", "observe_order"]
+__all__ = [
+    "NAMESPACE",
+    "baseline",
+    "observe_customer",
+    "observe_invoice",
+    "observe_note",
+    "observe_order",
+]
 
 log = logging.getLogger(__name__)
 NAMESPACE = "woocommerce"
@@ -198,3 +205,20 @@ async def observe_note(
     recipient = Recipient.model_validate(state["recipient"])
     return [await hub.accept(store_id, "order.note", recipient, data,
                              idempotency_key=f"woo:{order_id}:note:{digest}", source=source)]
+
+
+async def observe_invoice(
+    hub: Hub, store_id: str, order: Mapping[str, Any], *, request_id: str, source: str
+) -> list[Accepted]:
+    """The owner asked WooCommerce to send the order details (or an invoice to pay).
+
+    Sent by the companion WordPress plugin; ``request_id`` is unique per click,
+    so a retried delivery mails once and a second click mails again.
+    """
+    if order.get("id") is None:
+        raise EventRejected("invalid_payload", "the order has no id")
+    _, options = _options(hub, store_id)
+    mapped, recipient = _mapped(order, options.url)
+    return [await hub.accept(store_id, "order.invoice", recipient, EventData(order=mapped),
+                             idempotency_key=f"woo:{order['id']}:invoice:{request_id}",
+                             source=source)]

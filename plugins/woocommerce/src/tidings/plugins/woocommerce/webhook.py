@@ -22,7 +22,12 @@ from starlette.responses import JSONResponse
 
 from tidings.core.errors import EventRejected
 from tidings.plugins.woocommerce.config import WooOptions
-from tidings.plugins.woocommerce.sync import observe_customer, observe_note, observe_order
+from tidings.plugins.woocommerce.sync import (
+    observe_customer,
+    observe_invoice,
+    observe_note,
+    observe_order,
+)
 
 if TYPE_CHECKING:
     from tidings.core.hub import Hub
@@ -30,8 +35,9 @@ if TYPE_CHECKING:
 __all__ = ["receive", "sign", "verify"]
 
 _PING = re.compile(rb"^webhook_id=\d+$")
+INVOICE = "action.tidings_order_invoice"  # sent by the companion WordPress plugin
 HANDLED = ("order.created", "order.updated", "order.deleted", "order.restored",
-           "customer.created", "action.woocommerce_new_customer_note")
+           "customer.created", "action.woocommerce_new_customer_note", INVOICE)
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -99,6 +105,13 @@ async def _dispatch(hub: Hub, store_id: str, topic: str, payload: Mapping[str, A
     if topic == "customer.created":
         return await observe_customer(hub, store_id, payload, source="webhook")
     arg = payload.get("arg")
+    if topic == INVOICE:
+        request_id = payload.get("request_id")
+        if not isinstance(arg, Mapping) or not isinstance(request_id, str) or not request_id:
+            raise EventRejected("invalid_payload",
+                                "an invoice request needs arg (the order) and request_id")
+        return await observe_invoice(hub, store_id, arg, request_id=request_id[:100],
+                                     source="webhook")
     if not isinstance(arg, Mapping) or arg.get("order_id") is None or not arg.get("customer_note"):
         raise EventRejected("invalid_payload",
                             "a customer-note action needs arg.order_id and arg.customer_note")
