@@ -13,6 +13,7 @@ _TEMPLATE = """\
 [server]
 host = "127.0.0.1"
 port = 8000
+# public_url = "https://mail.myshop.com"   # how shops reach the hub (webhook URLs)
 # max_body_bytes = 1048576        # larger requests are refused with 413
 
 [storage]
