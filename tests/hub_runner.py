@@ -5,15 +5,13 @@ Tests then talk to it over real HTTP on loopback, exactly as a shop would.
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
+from tests.asgi_server import ThreadedServer
 from tidings.core.api import create_app
 from tidings.core.hub import Hub
 
@@ -65,29 +63,17 @@ timeout = 5
 class RunningHub:
     def __init__(self, config_path: Path) -> None:
         self.hub = Hub.from_config(config_path)
-        self.server = uvicorn.Server(uvicorn.Config(
-            create_app(self.hub), host="127.0.0.1", port=0, lifespan="on",
-            log_level="warning", access_log=False))
-        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()),
-                                       daemon=True)
+        self._server = ThreadedServer(create_app(self.hub), lifespan="on")
 
     def __enter__(self) -> RunningHub:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the hub did not start")
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = self._server.__enter__().url
         self.client = httpx.Client(base_url=self.url, timeout=10,
                                    headers={"Authorization": f"Bearer {API_KEY}"})
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.client.close()
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
+        self._server.__exit__(*exc)
 
     def post_event(self, body: dict[str, Any], **kw: Any) -> httpx.Response:
         return self.client.post("/api/v1/events", json=body, **kw)

@@ -39,11 +39,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+
+from tests.asgi_server import ThreadedServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SITE_OFFSET = timedelta(hours=-3)  # the fixture's shop: date_created 16:28 local, 19:28 GMT
@@ -165,24 +166,12 @@ class FakeWoo:
                 raise ValueError("tls needs cert_dir")
             cert, key = self_signed_cert(self.cert_dir)
             ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
-        self._server = uvicorn.Server(uvicorn.Config(
-            app, host="127.0.0.1", port=0, lifespan="off", log_level="warning",
-            access_log=False, **ssl))
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._server.serve()),
-                                        daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the fake WooCommerce did not start")
-            time.sleep(0.01)
-        port = self._server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"{'https' if self.tls else 'http'}://127.0.0.1:{port}"
+        self._server = ThreadedServer(app, **ssl)
+        self.url = self._server.__enter__().url
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=15)
+        self._server.__exit__(*exc)
 
     @property
     def cafile(self) -> Path:
