@@ -88,3 +88,14 @@ def test_transitions_follow_woocommerce(previous: str | None, status: str,
                                         customer: str | None, owner: str | None) -> None:
     step = transition(previous, status)
     assert (step.customer, step.owner) == (customer, owner)
+
+
+@pytest.mark.parametrize(("raw", "decoded"), [
+    ("a&amp;b", "a&b"), ("&lt;&gt;&quot;&#039;&#39;&#x27;", "<>\"'''"), ("&#038;&#x26;", "&&"),
+    ("caf&eacute;", "caf&eacute;"),  # WordPress leaves other entities alone
+    ("&amp;amp;", "&amp;"),
+])
+def test_secret_is_decoded_like_wordpress(raw: str, decoded: str) -> None:
+    from tidings.plugins.woocommerce.webhook import wp_specialchars_decode
+
+    assert wp_specialchars_decode(raw) == decoded

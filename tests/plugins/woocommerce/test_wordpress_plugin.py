@@ -8,8 +8,11 @@ a recorder here, or a running Tidings hub in the end-to-end tests.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -25,7 +28,12 @@ import httpx
 import pytest
 
 from tests.hub_runner import API_KEY, RunningHub
-from tests.plugins.woocommerce.conftest import SECRET_AS_SIGNED, fixture, wc_sign
+from tests.plugins.woocommerce.conftest import (
+    SECRET_AS_CONFIGURED,
+    SECRET_AS_SIGNED,
+    fixture,
+    wc_sign,
+)
 from tests.smtp_capture import CaptureServer
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -45,6 +53,12 @@ USER = {"ID": 42, "user_login": LOGIN, "user_email": "ana@example.com", "first_n
 RECIPIENT = {"email": "ana@example.com", "name": "Ana García", "locale": "de_DE"}
 ACCOUNT = f"{SITE}/my-account/"
 LOST = f"{SITE}/my-account/lost-password/"
+ORDER = fixture("woocommerce-order.json")  # what GET /wc/v3/orders/727 answers
+ORDER_EMAIL = ORDER["billing"]["email"]
+INVOICE_HEADERS = {"Content-Type": "application/json",
+                   "X-WC-Webhook-Topic": "action.tidings_order_invoice",
+                   "X-WC-Webhook-Resource": "action", "X-WC-Webhook-Event": "tidings_order_invoice"}
+UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
 @dataclass
@@ -66,7 +80,7 @@ def recorder() -> Iterator[Recorder]:
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             rec.requests.append({"path": self.path, "headers": dict(self.headers),
-                                 "json": json.loads(raw)})
+                                 "json": json.loads(raw), "raw": raw})
             payload = json.dumps(rec.body).encode()
             self.send_response(rec.status)
             self.send_header("Content-Type", "application/json")
@@ -284,6 +298,178 @@ def test_unrelated_calls_of_the_filters_change_nothing(recorder: Recorder) -> No
     assert recorder.requests == []
 
 
+# ---- order details ("invoice") sent by the shop owner ----------------------------------------
+
+INVOICE_ACCEPTED = {"ok": True, "topic": "action.tidings_order_invoice",
+                    "events": [{"event_id": 3, "message_ids": [5], "duplicate": False}]}
+WC_INVOICE_SENT = [{"id": "customer_invoice", "sent": True, "to": ORDER_EMAIL}]
+WC_INVOICE_HELD = [{"id": "customer_invoice", "sent": False, "to": ""}]
+
+
+def invoice_settings(url: str, secret: str = SECRET_AS_CONFIGURED) -> dict[str, str]:
+    """No API key: the order details travel as a signed webhook."""
+    return {"TIDINGS_HUB_URL": url, "TIDINGS_STORE_ID": "woo", "TIDINGS_WEBHOOK_SECRET": secret}
+
+
+def run_invoice(flow: str = "invoice", **extra: Any) -> dict[str, Any]:
+    return run(flow, order=ORDER, **extra)
+
+
+def hmac_b64(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+@pytest.mark.parametrize("duplicate", [False, True])
+def test_order_details_go_to_tidings_as_a_signed_woocommerce_webhook(
+    recorder: Recorder, duplicate: bool
+) -> None:
+    recorder.status = 200
+    recorder.body = {**INVOICE_ACCEPTED, "events": [
+        {"event_id": 3, "message_ids": [] if duplicate else [5], "duplicate": duplicate}]}
+    report = run_invoice(constants=invoice_settings(recorder.url))
+
+    [request] = recorder.requests
+    assert request["path"] == "/webhooks/woocommerce/woo"
+    raw: bytes = request["raw"]
+    # The signature, recomputed here as WC_Webhook::generate_signature() makes it: HMAC-SHA256
+    # over the exact body bytes, keyed with the secret after its HTML entities are decoded.
+    signature = hmac_b64(SECRET_AS_SIGNED, raw)
+    assert signature != hmac_b64(SECRET_AS_CONFIGURED, raw)
+    assert {name: request["headers"][name] for name in INVOICE_HEADERS} == INVOICE_HEADERS
+    assert request["headers"]["X-WC-Webhook-Signature"] == signature
+    assert "Authorization" not in request["headers"]
+    assert report["requests"] == [{"url": f"{recorder.url}/webhooks/woocommerce/woo", "args": {
+        "timeout": 5, "blocking": True, "redirection": 0, "data_format": "body",
+        "headers": {**INVOICE_HEADERS, "X-WC-Webhook-Signature": signature}}}]
+
+    body = json.loads(raw)
+    assert set(body) == {"action", "arg", "request_id"}
+    assert body["action"] == "tidings_order_invoice"
+    assert body["arg"] == ORDER  # the REST v3 order, as the order.* webhooks carry it
+    assert UUID4.match(body["request_id"])
+    assert report["rest_calls"] == ["/wc/v3/orders/727"]
+
+    # Tidings took it: WooCommerce's own mail is not sent (its order note still is).
+    assert report["wc_mails"] == WC_INVOICE_HELD
+    assert report["order_notes"] == ["Order details manually sent to customer."]
+    assert report["logs"] == []
+
+
+def test_each_click_is_a_new_request(recorder: Recorder) -> None:
+    recorder.status, recorder.body = 200, INVOICE_ACCEPTED
+    report = run_invoice("invoice_twice", constants=invoice_settings(recorder.url))
+    first, second = (r["json"] for r in recorder.requests)
+    assert first["arg"] == second["arg"] == ORDER
+    assert first["request_id"] != second["request_id"]  # Tidings mails each click once
+    assert report["wc_mails"] == WC_INVOICE_HELD * 2
+
+
+def test_the_switch_ends_with_the_resend(recorder: Recorder) -> None:
+    # Another plugin mailing the invoice later in the same request, without the resend
+    # hooks, is not touched: WooCommerce sends that one.
+    recorder.status, recorder.body = 200, INVOICE_ACCEPTED
+    report = run_invoice("invoice_then_direct", constants=invoice_settings(recorder.url))
+    assert len(recorder.requests) == 1
+    assert report["wc_mails"] == WC_INVOICE_HELD + WC_INVOICE_SENT
+
+
+def test_resending_the_new_order_notification_is_left_alone(recorder: Recorder) -> None:
+    report = run_invoice("resend_new_order", constants=invoice_settings(recorder.url))
+    assert recorder.requests == [] and report["rest_calls"] == [] and report["logs"] == []
+
+
+def test_woocommerce_9_0_without_wc_api_endpoint_data(recorder: Recorder) -> None:
+    # WC 9.0 moved get_endpoint_data() to RestApiUtil (what WC_Webhook uses since);
+    # 9.1 put it back on WC()->api.
+    recorder.status, recorder.body = 200, INVOICE_ACCEPTED
+    report = run_invoice(constants=invoice_settings(recorder.url), wc_api="stub_9_0")
+    assert recorder.requests[0]["json"]["arg"] == ORDER
+    assert report["rest_calls"] == ["/wc/v3/orders/727"]
+    assert report["wc_mails"] == WC_INVOICE_HELD
+
+
+def test_order_details_settings_from_options(recorder: Recorder) -> None:
+    recorder.status, recorder.body = 200, INVOICE_ACCEPTED
+    options = {"tidings_hub_url": recorder.url + "/", "tidings_store_id": "woo",
+               "tidings_webhook_secret": SECRET_AS_CONFIGURED}
+    report = run_invoice(options=options)
+    [request] = recorder.requests
+    assert request["path"] == "/webhooks/woocommerce/woo"
+    assert request["headers"]["X-WC-Webhook-Signature"] == hmac_b64(SECRET_AS_SIGNED,
+                                                                     request["raw"])
+    assert report["wc_mails"] == WC_INVOICE_HELD
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_order_details_hub_5xx_leaves_woocommerce_copy_on(recorder: Recorder, status: int) -> None:
+    recorder.status, recorder.body = status, {"error": "busy", "detail": "try later"}
+    report = run_invoice(constants=invoice_settings(recorder.url))
+    assert len(recorder.requests) == 1
+    assert report["wc_mails"] == WC_INVOICE_SENT
+    [log] = report["logs"]
+    assert log["level"] == "warning" and f"HTTP {status}: try later" in log["message"]
+
+
+def test_order_details_hub_down_leaves_woocommerce_copy_on() -> None:
+    report = run_invoice(constants=invoice_settings(closed_port_url()))
+    assert len(report["requests"]) == 1
+    assert report["wc_mails"] == WC_INVOICE_SENT
+    [log] = report["logs"]
+    assert "Tidings is unreachable" in log["message"] and "refused" in log["message"]
+
+
+def test_order_details_rejected_signature_leaves_woocommerce_copy_on(recorder: Recorder) -> None:
+    recorder.status = 401
+    recorder.body = {"error": "invalid_signature",
+                     "detail": "the signature does not match; check the webhook's secret"}
+    report = run_invoice(constants=invoice_settings(recorder.url))
+    assert report["wc_mails"] == WC_INVOICE_SENT
+    [log] = report["logs"]
+    assert log["level"] == "error" and log["context"] == {"source": "tidings-companion"}
+    message = log["message"]
+    assert "order.invoice of order 727 (HTTP 401): invalid_signature: the signature" in message
+    assert "s3cr" not in message
+
+
+def test_a_hub_that_queues_nothing_leaves_woocommerce_copy_on(recorder: Recorder) -> None:
+    # What a hub without the order.invoice topic answers: 200, nothing queued.
+    recorder.status = 200
+    recorder.body = {"ok": True, "topic": "action.tidings_order_invoice", "events": [],
+                     "detail": "topic not used by Tidings"}
+    report = run_invoice(constants=invoice_settings(recorder.url))
+    assert len(recorder.requests) == 1
+    assert report["wc_mails"] == WC_INVOICE_SENT
+    [log] = report["logs"]
+    assert log["level"] == "warning" and "queued no mail" in log["message"]
+
+
+@pytest.mark.parametrize("missing",
+                         ["TIDINGS_HUB_URL", "TIDINGS_STORE_ID", "TIDINGS_WEBHOOK_SECRET"])
+def test_order_details_missing_settings_send_nothing(recorder: Recorder, missing: str) -> None:
+    constants = {**settings(recorder.url), "TIDINGS_WEBHOOK_SECRET": SECRET_AS_CONFIGURED}
+    del constants[missing]
+    report = run_invoice(constants=constants)
+    assert recorder.requests == [] and report["requests"] == []
+    assert report["wc_mails"] == WC_INVOICE_SENT
+    [log] = report["logs"]
+    assert "settings incomplete" in log["message"] and "TIDINGS_WEBHOOK_SECRET" in log["message"]
+
+
+@pytest.mark.parametrize(("rest", "reason"), [
+    ("forbidden", "Sorry, you cannot view this resource."),
+    ("unavailable", "The Rest API is unavailable."),
+])
+def test_order_details_unreadable_order_leaves_woocommerce_copy_on(
+    recorder: Recorder, rest: str, reason: str
+) -> None:
+    report = run_invoice(constants=invoice_settings(recorder.url), rest=rest)
+    assert recorder.requests == []
+    assert report["wc_mails"] == WC_INVOICE_SENT
+    [log] = report["logs"]
+    assert log["level"] == "error"
+    assert f"order 727 from WooCommerce's REST API ({reason})" in log["message"]
+
+
 # ---- settings ---------------------------------------------------------------------------------
 
 
@@ -302,17 +488,21 @@ def test_options_work_without_constants_and_constants_win(recorder: Recorder) ->
 
 def test_settings_page(recorder: Recorder) -> None:
     report = run("admin", constants={"TIDINGS_HUB_URL": recorder.url},
-                 options={"tidings_api_key": "stored-key", "tidings_store_id": "woo"})
+                 options={"tidings_api_key": "stored-key", "tidings_store_id": "woo",
+                          "tidings_webhook_secret": "stored-secret"})
     admin = report["admin"]
     assert admin["pages"] == [{"page_title": "Tidings", "menu_title": "Tidings",
                                "capability": "manage_options", "slug": "tidings",
                                "callback": True}]
     assert {name: s["group"] for name, s in admin["settings"].items()} == {
-        "tidings_hub_url": "tidings", "tidings_store_id": "tidings", "tidings_api_key": "tidings"}
-    # An empty API key field keeps the stored key; the page never prints it.
+        "tidings_hub_url": "tidings", "tidings_store_id": "tidings", "tidings_api_key": "tidings",
+        "tidings_webhook_secret": "tidings"}
+    # An empty API key or secret field keeps the stored one; the page never prints either.
     assert admin["settings"]["tidings_api_key"]["empty_input_becomes"] == "stored-key"
+    assert admin["settings"]["tidings_webhook_secret"]["empty_input_becomes"] == "stored-secret"
     html = report["html"]
-    assert "stored-key" not in html
+    assert "stored-key" not in html and "stored-secret" not in html
+    assert 'name="tidings_webhook_secret" value=""' in html
     assert 'name="tidings_store_id" value="woo"' in html
     assert 'name="tidings_hub_url"' in html and "Set by TIDINGS_HUB_URL in wp-config.php." in html
     assert html.count(" disabled>") == 1
@@ -360,3 +550,27 @@ def test_end_to_end_with_a_running_hub(woo_hub: RunningHub, smtp: CaptureServer)
     set_password_url = f"{LOST}?action=newaccount&key={set_key}&login={LOGIN_Q}"
     assert any(reset_url in text for text in texts), texts
     assert any(set_password_url in text for text in texts), texts
+
+
+def test_order_details_end_to_end_with_a_running_hub(woo_hub: RunningHub,
+                                                     smtp: CaptureServer) -> None:
+    constants = {**settings(woo_hub.url, store="woo", key=API_KEY),
+                 "TIDINGS_WEBHOOK_SECRET": SECRET_AS_CONFIGURED}  # as in tidings.toml
+    assert run_invoice(constants=constants)["wc_mails"] == WC_INVOICE_HELD
+    # The owner clicks again: a new request, so a second mail, as WooCommerce would send.
+    assert run_invoice(constants=constants)["wc_mails"] == WC_INVOICE_HELD
+    # A wrong secret: Tidings refuses the delivery and WooCommerce mails as before.
+    wrong = run_invoice(constants={**constants, "TIDINGS_WEBHOOK_SECRET": "not-the-secret"})
+    assert wrong["wc_mails"] == WC_INVOICE_SENT
+    assert "invalid_signature" in wrong["logs"][0]["message"]
+
+    messages = httpx.get(f"{woo_hub.url}/api/v1/messages", params={"limit": 10},
+                         headers={"Authorization": f"Bearer {API_KEY}"}).json()["messages"]
+    assert [m["type"] for m in messages] == ["order.invoice", "order.invoice"]
+    assert {m["recipient"]["email"] for m in messages} == {ORDER_EMAIL}
+    for message in messages:
+        woo_hub.wait_status(message["id"], "sent")
+    mails = smtp.wait_for(2)
+    assert all(f"<{ORDER_EMAIL}>" in str(mail.message["To"]) for mail in mails)
+    plain = mails[0].message.get_body(("plain",))
+    assert plain is not None and str(ORDER["number"]) in plain.get_content()

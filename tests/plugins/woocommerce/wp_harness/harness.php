@@ -10,9 +10,15 @@
  *   options      get_option() values, e.g. {"tidings_hub_url": ...}
  *   user         {"ID", "user_login", "user_email", "first_name", "last_name", "display_name", "locale"}
  *   flow         "reset" | "created" | "created_background" | "unrelated_filters" | "admin"
+ *                | "invoice" | "invoice_twice" | "invoice_then_direct" | "resend_new_order"
  *   password_generated  for the created flows
  *   wc_enabled   {"customer_reset_password": bool, "customer_new_account": bool} (default true)
  *   site         shop URL, default https://shop.example
+ *   order        for the invoice flows: the order as GET /wc/v3/orders/{id} answers (its id and
+ *                billing.email make the WC_Order)
+ *   rest         "ok" (default) | "forbidden" (the REST API answers 403) | "unavailable" (WP_Error)
+ *   wc_api       "wc_api" (default: WC()->api->get_endpoint_data(), WC 3.7-8.9 and 9.1+)
+ *                | "stub_9_0" (WC 9.0: only RestApiUtil from wc_get_container() has it)
  *
  * The stubs follow WordPress/WooCommerce closely where the plugin's result depends on them:
  * hooks run by priority, add_query_arg() does not encode values, get_password_reset_key()
@@ -44,6 +50,8 @@ $GLOBALS['logs']         = array();
 $GLOBALS['issued_keys']  = array();
 $GLOBALS['valid_keys']   = array();
 $GLOBALS['wc_mails']     = array();
+$GLOBALS['rest_calls']   = array();
+$GLOBALS['order_notes']  = array();
 $GLOBALS['admin']        = array( 'settings' => array(), 'pages' => array() );
 
 // ---- WordPress: hooks ------------------------------------------------------------------------
@@ -177,6 +185,36 @@ function esc_url_raw( $url ) {
 
 function wp_json_encode( $data ) {
 	return json_encode( $data );
+}
+
+/** As in wp-includes/formatting.php: only &amp; &lt; &gt; and, with ENT_QUOTES, both quotes. */
+function wp_specialchars_decode( $text, $quote_style = ENT_NOQUOTES ) {
+	$text  = (string) $text;
+	$table = array( '&lt;' => '<', '&#060;' => '<', '&gt;' => '>', '&#062;' => '>', '&amp;' => '&', '&#038;' => '&', '&#x26;' => '&' );
+	$preg  = array( '/&#0*60;/' => '&#060;', '/&#0*62;/' => '&#062;', '/&#0*38;/' => '&#038;', '/&#x0*26;/i' => '&#x26;' );
+	if ( ENT_QUOTES === $quote_style ) {
+		$table += array( '&#039;' => "'", '&#x27;' => "'", '&quot;' => '"', '&#034;' => '"', '&#x22;' => '"' );
+		$preg  += array( '/&#0*39;/' => '&#039;', '/&#x0*27;/i' => '&#x27;', '/&#0*34;/' => '&#034;', '/&#x0*22;/i' => '&#x22;' );
+	}
+	return strtr( preg_replace( array_keys( $preg ), array_values( $preg ), $text ), $table );
+}
+
+function wp_generate_uuid4() {
+	return sprintf(
+		'%04x%04x-%04x-%04x-%04x-%04x%04x%04x',
+		mt_rand( 0, 0xffff ),
+		mt_rand( 0, 0xffff ),
+		mt_rand( 0, 0xffff ),
+		mt_rand( 0, 0x0fff ) | 0x4000,
+		mt_rand( 0, 0x3fff ) | 0x8000,
+		mt_rand( 0, 0xffff ),
+		mt_rand( 0, 0xffff ),
+		mt_rand( 0, 0xffff )
+	);
+}
+
+function is_email( $email ) {
+	return false !== filter_var( $email, FILTER_VALIDATE_EMAIL ) ? $email : false;
 }
 
 function wp_remote_post( $url, $args ) {
@@ -338,10 +376,122 @@ class Harness_New_Account_Email extends Harness_WC_Email {
 	}
 }
 
+/**
+ * WC_Email_Customer_Invoice (a manual email): trigger() never asks is_enabled(); it sends when
+ * get_recipient(), the billing email through woocommerce_email_recipient_customer_invoice, is not
+ * empty (WC_Email::send_if_recipient(), WC 10.9; `if ( $this->get_recipient() )` before).
+ */
+class Harness_Customer_Invoice_Email extends Harness_WC_Email {
+	public $id = 'customer_invoice';
+	public $recipient;
+
+	public function trigger( $order_id, $order = false ) {
+		$this->object    = $order;
+		$this->recipient = $order->get_billing_email();
+		$to              = $this->get_recipient();
+		$GLOBALS['wc_mails'][] = array( 'id' => $this->id, 'sent' => '' !== $to, 'to' => $to );
+	}
+
+	public function get_recipient() {
+		$recipient  = apply_filters( 'woocommerce_email_recipient_' . $this->id, $this->recipient, $this->object, $this );
+		$recipients = array_filter( array_map( 'trim', explode( ',', (string) $recipient ) ), 'is_email' );
+		return implode( ', ', $recipients );
+	}
+}
+
+/** The part of WC_Order the flows use. */
+class Harness_WC_Order {
+	private $data;
+
+	public function __construct( array $data ) {
+		$this->data = $data;
+	}
+
+	public function get_id() {
+		return (int) $this->data['id'];
+	}
+
+	public function get_billing_email() {
+		return (string) $this->data['billing']['email'];
+	}
+
+	public function add_order_note( $note ) {
+		$GLOBALS['order_notes'][] = $note;
+	}
+}
+
+/** rest_do_request() + response_to_data() + the JSON round trip of get_endpoint_data(). */
+function harness_endpoint_data( $endpoint ) {
+	$GLOBALS['rest_calls'][] = $endpoint;
+	$scenario                = $GLOBALS['scenario'];
+	$mode                    = isset( $scenario['rest'] ) ? $scenario['rest'] : 'ok';
+	if ( 'unavailable' === $mode ) {
+		return new WP_Error( 'rest_api_unavailable', 'The Rest API is unavailable.' );
+	}
+	if ( 'forbidden' === $mode ) {
+		$answer = array( 'code' => 'woocommerce_rest_cannot_view', 'message' => 'Sorry, you cannot view this resource.', 'data' => array( 'status' => 403 ) );
+	} elseif ( isset( $scenario['order'] ) && '/wc/v3/orders/' . $scenario['order']['id'] === $endpoint ) {
+		$answer = $scenario['order'];
+	} else {
+		$answer = array( 'code' => 'woocommerce_rest_shop_order_invalid_id', 'message' => 'Invalid ID.', 'data' => array( 'status' => 404 ) );
+	}
+	return json_decode( wp_json_encode( $answer ), true );
+}
+
+/** WC_API (WC 3.7-8.9) and LegacyRestApiStub (9.1+): WC()->api->get_endpoint_data(). */
+class Harness_WC_API {
+	public function get_endpoint_data( $endpoint, $params = array() ) {
+		return harness_endpoint_data( $endpoint );
+	}
+}
+
+/** LegacyRestApiStub of WC 9.0, which lacks get_endpoint_data(). */
+class Harness_WC_API_Stub_9_0 {
+}
+
+/** Automattic\WooCommerce\Utilities\RestApiUtil (WC 9.0+), what WC_Webhook uses since 9.0. */
+class Harness_RestApiUtil {
+	public function get_endpoint_data( $endpoint, $params = array() ) {
+		return harness_endpoint_data( $endpoint );
+	}
+}
+
+/** The WooCommerce main object, WC(). */
+class Harness_WooCommerce {
+	public $api;
+
+	public function __construct() {
+		$mode      = isset( $GLOBALS['scenario']['wc_api'] ) ? $GLOBALS['scenario']['wc_api'] : 'wc_api';
+		$this->api = 'stub_9_0' === $mode ? new Harness_WC_API_Stub_9_0() : new Harness_WC_API();
+	}
+
+	public function mailer() {
+		return Harness_WC_Emails::instance();
+	}
+}
+
+function WC() { // phpcs:ignore WordPress.NamingConventions.ValidFunctionName
+	static $wc = null;
+	return $wc ? $wc : ( $wc = new Harness_WooCommerce() );
+}
+
+if ( isset( $scenario['wc_api'] ) && 'stub_9_0' === $scenario['wc_api'] ) {
+	class_alias( 'Harness_RestApiUtil', 'Automattic\\WooCommerce\\Utilities\\RestApiUtil' );
+
+	function wc_get_container() {
+		return new class() {
+			public function get( $id ) {
+				return new $id();
+			}
+		};
+	}
+}
+
 /** WC_Emails: the relay of woocommerce_created_customer and the lazily built mailer. */
 class Harness_WC_Emails {
 	private static $instance;
 	public $new_account;
+	public $invoice;
 
 	public static function instance() {
 		return self::$instance ? self::$instance : ( self::$instance = new self() );
@@ -350,6 +500,7 @@ class Harness_WC_Emails {
 	private function __construct() {
 		new Harness_Reset_Password_Email();
 		$this->new_account = new Harness_New_Account_Email();
+		$this->invoice     = new Harness_Customer_Invoice_Email();
 		add_action( 'woocommerce_created_customer_notification', array( $this, 'customer_new_account' ), 10, 3 );
 	}
 
@@ -365,6 +516,18 @@ class Harness_WC_Emails {
 	public function customer_new_account( $customer_id, $new_customer_data = array(), $password_generated = false ) {
 		$this->new_account->trigger( $customer_id, '', $password_generated );
 	}
+
+	public function customer_invoice( $order ) {
+		$this->invoice->trigger( $order->get_id(), $order );
+	}
+}
+
+/** WC_Meta_Box_Order_Actions::save() for send_order_details (the REST route runs the same). */
+function harness_send_order_details( Harness_WC_Order $order ) {
+	do_action( 'woocommerce_before_resend_order_emails', $order, 'customer_invoice' );
+	WC()->mailer()->customer_invoice( $order );
+	$order->add_order_note( 'Order details manually sent to customer.' );
+	do_action( 'woocommerce_after_resend_order_email', $order, 'customer_invoice' );
 }
 
 // ---- the run ---------------------------------------------------------------------------------
@@ -398,6 +561,23 @@ switch ( $scenario['flow'] ) {
 		);
 		$GLOBALS['wc_mails'][] = array( 'id' => 'settings_list', 'enabled' => $emails );
 		break;
+	case 'invoice':
+		harness_send_order_details( new Harness_WC_Order( $scenario['order'] ) );
+		break;
+	case 'invoice_twice': // two clicks on the same order in one request (e.g. two REST calls)
+		harness_send_order_details( new Harness_WC_Order( $scenario['order'] ) );
+		harness_send_order_details( new Harness_WC_Order( $scenario['order'] ) );
+		break;
+	case 'invoice_then_direct': // afterwards another plugin mails the invoice itself, no resend hooks
+		$order = new Harness_WC_Order( $scenario['order'] );
+		harness_send_order_details( $order );
+		WC()->mailer()->customer_invoice( $order );
+		break;
+	case 'resend_new_order': // "Resend new order notification": the admin's copy, not ours
+		$order = new Harness_WC_Order( $scenario['order'] );
+		do_action( 'woocommerce_before_resend_order_emails', $order, 'new_order' );
+		do_action( 'woocommerce_after_resend_order_email', $order, 'new_order' );
+		break;
 	case 'admin':
 		do_action( 'admin_init' );
 		do_action( 'admin_menu' );
@@ -423,6 +603,8 @@ echo json_encode(
 		'issued_keys' => $GLOBALS['issued_keys'],
 		'valid_keys'  => (object) $GLOBALS['valid_keys'],
 		'requests'    => $GLOBALS['requests'],
+		'rest_calls'  => $GLOBALS['rest_calls'],
+		'order_notes' => $GLOBALS['order_notes'],
 		'logs'        => $GLOBALS['logs'],
 		'admin'       => $admin,
 		'html'        => $html,

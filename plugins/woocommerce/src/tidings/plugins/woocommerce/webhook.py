@@ -2,8 +2,9 @@
 
 The signature is WooCommerce's own (``WC_Webhook::generate_signature``):
 base64 of HMAC-SHA256 over the exact body bytes, keyed with the secret after
-``wp_specialchars_decode`` (HTML entities decoded). WooCommerce's creation
-ping is an unsigned form post ``webhook_id=N`` that must get exactly 200.
+``wp_specialchars_decode`` (which decodes only &amp; &lt; &gt; and quotes).
+WooCommerce's creation ping is an unsigned form post ``webhook_id=N`` that
+must get exactly 200.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import html
 import json
 import re
 from collections.abc import Mapping
@@ -40,8 +40,20 @@ HANDLED = ("order.created", "order.updated", "order.deleted", "order.restored",
            "customer.created", "action.woocommerce_new_customer_note", INVOICE)
 
 
+# wp_specialchars_decode($secret, ENT_QUOTES) decodes exactly these, nothing else.
+_WP_ENTITIES = re.compile(r"&(?:amp|#0?38|#x26|lt|#0?60|gt|#0?62|quot|#0?34|#x22|#0?39|#x27);",
+                          re.IGNORECASE)
+_WP_DECODED = {"amp": "&", "38": "&", "038": "&", "x26": "&", "lt": "<", "60": "<", "060": "<",
+               "gt": ">", "62": ">", "062": ">", "quot": '"', "34": '"', "034": '"', "x22": '"',
+               "39": "'", "039": "'", "x27": "'"}
+
+
+def wp_specialchars_decode(value: str) -> str:
+    return _WP_ENTITIES.sub(lambda m: _WP_DECODED[m.group(0)[1:-1].lower().lstrip("#")], value)
+
+
 def sign(body: bytes, secret: str) -> str:
-    key = html.unescape(secret).encode("utf-8")
+    key = wp_specialchars_decode(secret).encode("utf-8")
     return base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode("ascii")
 
 
