@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import secrets
@@ -13,7 +14,7 @@ import click
 from pydantic import ValidationError
 
 from tidings.core.config import DEFAULT_CONFIG_PATH, describe_errors
-from tidings.core.errors import ConfigError, PluginError, TemplateError
+from tidings.core.errors import ConfigError, PluginError, TemplateError, TidingsError
 from tidings.core.events import CATALOGUE, EventData, Recipient
 from tidings.core.example_config import example_config
 from tidings.core.hub import Hub
@@ -123,6 +124,43 @@ def plugins(as_json: bool) -> None:
         click.echo(f"{'':<14} hooks: {', '.join(p.hooks) or '-'}")
     click.echo(f"platforms: {', '.join(sorted(loaded.platforms)) or '-'}")
     click.echo(f"transports: {', '.join(sorted(loaded.transports)) or '-'}")
+
+
+@main.group()
+def transports() -> None:
+    """Work with the configured transports."""
+
+
+@transports.command("check")
+@config_option
+@click.option("--transport", "names", multiple=True, help="Only this transport (repeatable).")
+def transports_check(config_path: Path, names: tuple[str, ...]) -> None:
+    """Prove each transport's credentials with its cheapest read-only call; exit 1 on failure."""
+    hub = _hub(config_path)
+    unknown = [n for n in names if n not in hub.transports]
+    if unknown:
+        raise click.BadParameter(f"not configured: {', '.join(unknown)}", param_hint="--transport")
+    chosen = {n: t for n, t in hub.transports.items() if not names or n in names}
+
+    async def run() -> list[tuple[str, bool, str]]:
+        results = []
+        for name, transport in chosen.items():
+            try:
+                results.append((name, True, await transport.check()))
+            except TidingsError as exc:
+                results.append((name, False, str(exc)))
+            except NotImplementedError as exc:
+                results.append((name, True, f"not checked: {exc}"))
+            finally:
+                await transport.close()
+        return results
+
+    failed = False
+    for name, ok, detail in asyncio.run(run()):
+        kind = hub.settings.transports[name].type
+        click.echo(f"{'ok  ' if ok else 'FAIL'} {name} ({kind}): {detail}")
+        failed |= not ok
+    sys.exit(1 if failed else 0)
 
 
 @main.command()

@@ -15,7 +15,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import aiosmtplib
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from tidings.core.errors import PermanentDeliveryError, TransientDeliveryError
 from tidings.core.mime import OutgoingMail
 from tidings.core.transports.base import Delivered, Transport
+from tidings.core.transports.smtp_presets import PRESETS, region_prefix
 
 __all__ = ["SmtpOptions", "SmtpTransport"]
 
@@ -31,7 +32,12 @@ class SmtpOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["smtp"] = "smtp"
-    host: str
+    preset: Literal[tuple(PRESETS)] | None = Field(  # type: ignore[valid-type]
+        default=None, description="A provider's relay: fills host, port, security and the "
+        "username convention, so only the key is needed.")
+    region: str | None = Field(default=None, description="For presets with regions "
+                               "(ses: 'eu-west-1'; mailgun, sparkpost: 'eu').")
+    host: str = ""
     port: int | None = Field(default=None, ge=1, le=65535)
     security: Literal["none", "starttls", "tls"] = "starttls"
     username: str | None = None
@@ -44,8 +50,29 @@ class SmtpOptions(BaseModel):
     ca_file: Path | None = Field(
         default=None, description="Trust this CA bundle (a relay with a private certificate).")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        """Fill what the preset knows, unless the owner set it explicitly."""
+        if not isinstance(data, dict) or not data.get("preset"):
+            return data
+        preset = PRESETS.get(str(data["preset"]))
+        if preset is None:
+            return data  # the Literal check names the known presets
+        filled = dict(data)
+        filled.setdefault("host", region_prefix(preset, data.get("region")))
+        filled.setdefault("port", preset.port)
+        filled.setdefault("security", preset.security)
+        if preset.username == "=password":
+            filled.setdefault("username", data.get("password"))
+        elif preset.username is not None:
+            filled.setdefault("username", preset.username)
+        return filled
+
     @model_validator(mode="after")
     def _credentials_in_pairs(self) -> SmtpOptions:
+        if not self.host:
+            raise ValueError("give host (or a preset: " + ", ".join(PRESETS) + ")")
         if (self.username is None) != (self.password is None):
             raise ValueError("username and password must be given together")
         return self
