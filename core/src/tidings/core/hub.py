@@ -23,6 +23,7 @@ from tidings.core.store import SqliteStore, Store
 from tidings.core.store.base import Accepted, NewEvent, NewMessage
 from tidings.core.templates import RenderedMail, Renderer
 from tidings.core.transports.base import Transport
+from tidings.core.transports.gate import Gate, GateOptions
 from tidings.core.worker import Worker
 
 __all__ = ["Hub"]
@@ -40,6 +41,9 @@ class Hub:
             name: plugins.transports[cfg.type].build(name, cfg.model_dump())
             for name, cfg in settings.transports.items()
         }
+        self.gates = {name: Gate(GateOptions.model_validate(
+            {k: v for k, v in cfg.model_dump().items() if k in GateOptions.model_fields}))
+            for name, cfg in settings.transports.items()}
         self.inbox = Inbox(settings.inbox.keep) if settings.inbox.enabled else None
         self.worker = Worker(self)
         self._tasks: set[asyncio.Task[Any]] = set()

@@ -31,6 +31,7 @@ from tidings.core.plugins import call_observers
 from tidings.core.retry import after_transient_failure
 from tidings.core.store.base import Claimed, MessageState, Outcome
 from tidings.core.templates import RenderedMail
+from tidings.core.transports.gate import Gate, Refusal
 
 if TYPE_CHECKING:
     from tidings.core.hub import Hub
@@ -116,24 +117,48 @@ class Worker:
         done = partial(Outcome, c.id, subject=rendered.subject, locale=rendered.locale,
                        message_header_id=mail.message_id, started_at=started)
         tried: list[tuple[str, str]] = []
+        last: TransientDeliveryError | None = None
+        last_at = 0
+        soonest = float("inf")  # when a transport the gates held back may be used again
         for name in self.hub.settings.stores[c.store_id].transports:
+            gate = self.hub.gates[name]
+            refusal = await self._admit(gate)
+            if refusal is not None:
+                tried.append((name, f"skipped: {refusal.reason}"))
+                soonest = min(soonest, refusal.retry_after)
+                continue
             try:
                 delivered = await self.hub.transports[name].send(mail)
             except TransientDeliveryError as exc:
+                gate.failed()
+                last, last_at = exc, len(tried)
                 tried.append((name, str(exc)))
-                last = exc
                 continue
             except PermanentDeliveryError as exc:
                 return done(MessageState.FAILED, None, name, str(exc), code=exc.code,
                             reply=exc.reply, tried=tried)
+            gate.succeeded()
             return done(MessageState.SENT, None, name, delivered.reply, reply=delivered.reply,
                         provider_id=delivered.provider_id, tried=tried)
+        if last is None:  # nothing was tried: wait for the gates, without using up an attempt
+            why = "; ".join(f"{name}: {reason}" for name, reason in tried)
+            return done(MessageState.DEFERRED, time.time() + soonest, None,
+                        f"waiting: {why}", tried=tried, counts=False)
         state, run_at = after_transient_failure(c.attempts, self.hub.settings.delivery)
         detail = str(last)
         if state is MessageState.DEAD:
             detail = f"gave up after {c.attempts} attempts; last error: {detail}"
-        return done(state, run_at, tried[-1][0], detail, code=last.code, reply=last.reply,
-                    tried=tried[:-1])
+        return done(state, run_at, tried[last_at][0], detail, code=last.code, reply=last.reply,
+                    tried=tried[:last_at] + tried[last_at + 1:])
+
+    @staticmethod
+    async def _admit(gate: Gate) -> Refusal | None:
+        """Wait out a short rate-limit pause in this message's task; longer ones are refused."""
+        refusal = gate.admit()
+        while refusal is not None and refusal.brief and refusal.retry_after <= 1.0:
+            await asyncio.sleep(refusal.retry_after)
+            refusal = gate.admit()
+        return refusal
 
     def _prepare(self, c: Claimed) -> tuple[OutgoingMail, RenderedMail]:
         """Render and build the mail, or say in plain words why it must not be sent."""

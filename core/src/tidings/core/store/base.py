@@ -106,6 +106,7 @@ class Outcome:
     provider_id: str | None = None
     started_at: float = 0.0
     tried: Sequence[tuple[str, str]] = ()  # transports that failed over before, with why
+    counts: bool = True  # False when no transport was even tried (rate limits, open circuits)
 
 
 @dataclass(frozen=True)

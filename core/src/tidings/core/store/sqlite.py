@@ -244,10 +244,12 @@ class SqliteStore:
                 "lease_until = NULL, updated_at = ?, transport = coalesce(?, transport), "
                 "subject = coalesce(?, subject), locale = coalesce(?, locale), "
                 "message_header_id = coalesce(?, message_header_id), "
-                "provider_id = coalesce(?, provider_id), last_error = ? "
+                "provider_id = coalesce(?, provider_id), last_error = ?, "
+                "attempts = attempts - ? "
                 "WHERE id = ? AND state = 'sending' AND lease_owner = ? RETURNING attempts",
                 (o.state.value, o.run_at, now, o.transport, o.subject, o.locale,
-                 o.message_header_id, o.provider_id, error, o.message_id, owner),
+                 o.message_header_id, o.provider_id, error, 0 if o.counts else 1,
+                 o.message_id, owner),
             ).fetchone()
             if row is None:
                 return False

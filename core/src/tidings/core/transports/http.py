@@ -25,7 +25,7 @@ from email.utils import formataddr
 from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import ConfigDict, Field, SecretStr
 
 from tidings.core.config import MailAddress
 from tidings.core.errors import (
@@ -35,6 +35,7 @@ from tidings.core.errors import (
 )
 from tidings.core.mime import OutgoingMail
 from tidings.core.transports.base import Delivered, Transport
+from tidings.core.transports.gate import GateOptions
 
 __all__ = [
     "HttpOptions",
@@ -73,7 +74,7 @@ class UnsupportedFeature(PermanentDeliveryError):
         super().__init__(f"{provider} cannot send this mail: it does not support {feature}")
 
 
-class HttpOptions(BaseModel):
+class HttpOptions(GateOptions):
     """Settings every provider takes; a provider adds its credentials under its own names."""
 
     model_config = ConfigDict(extra="forbid")

@@ -18,17 +18,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import aiosmtplib
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from tidings.core.errors import PermanentDeliveryError, TransientDeliveryError
 from tidings.core.mime import OutgoingMail
 from tidings.core.transports.base import Delivered, Transport
+from tidings.core.transports.gate import GateOptions
 from tidings.core.transports.smtp_presets import PRESETS, region_prefix
 
 __all__ = ["SmtpOptions", "SmtpTransport"]
 
 
-class SmtpOptions(BaseModel):
+class SmtpOptions(GateOptions):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["smtp"] = "smtp"
