@@ -110,3 +110,14 @@ def test_daily_limit_defers_without_using_attempts(tmp_path: Path, smtp: Capture
         assert waiting["attempts"] == 0
         assert "daily limit of 2 reached" in waiting["last_error"]
         assert waiting["next_attempt_at"] is not None
+
+
+def test_a_provider_pause_holds_the_transport() -> None:
+    clock = Clock()
+    gate = Gate(GateOptions(), clock=clock)
+    gate.failed(retry_after=30)
+    refusal = gate.admit()
+    assert refusal is not None and refusal.reason == "the provider asked to wait"
+    assert refusal.retry_after == 30
+    clock.now += 30
+    assert gate.admit() is None

@@ -93,7 +93,16 @@ class DeliveryError(TidingsError):
 
 
 class TransientDeliveryError(DeliveryError):
-    """Worth retrying later: temporary refusals, timeouts, lost connections."""
+    """Worth retrying later: temporary refusals, timeouts, lost connections.
+
+    ``retry_after`` is the pause the other side asked for (e.g. HTTP 429's
+    ``Retry-After``), in seconds, when it said one.
+    """
+
+    def __init__(self, reason: str, *, code: int | None = None, reply: str | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(reason, code=code, reply=reply)
+        self.retry_after = retry_after
 
 
 class PermanentDeliveryError(DeliveryError):

@@ -130,7 +130,7 @@ class Worker:
             try:
                 delivered = await self.hub.transports[name].send(mail)
             except TransientDeliveryError as exc:
-                gate.failed()
+                gate.failed(exc.retry_after)
                 last, last_at = exc, len(tried)
                 tried.append((name, str(exc)))
                 continue

@@ -48,6 +48,7 @@ class Gate:
     _open_until: float = 0.0
     _cooldown: float = 0.0
     _probing: bool = False
+    _paused_until: float = 0.0
 
     def __post_init__(self) -> None:
         self._tokens = self.options.rate_per_second or 0.0
@@ -59,6 +60,8 @@ class Gate:
     def admit(self) -> Refusal | None:
         """Take one send slot, or say why not and for how long."""
         now = self._now()
+        if now < self._paused_until:
+            return Refusal("the provider asked to wait", self._paused_until - now)
         if self._failures >= self.options.failure_threshold:
             if now < self._open_until or self._probing:
                 return Refusal(f"circuit open after {self._failures} failures in a row",
@@ -86,8 +89,14 @@ class Gate:
     def succeeded(self) -> None:
         self._failures, self._cooldown, self._probing = 0, 0.0, False
 
-    def failed(self) -> None:
-        """A transient failure; permanent refusals say nothing about the transport's health."""
+    def failed(self, retry_after: float | None = None) -> None:
+        """A transient failure; permanent refusals say nothing about the transport's health.
+
+        ``retry_after`` is the pause the provider announced (HTTP 429); it is honoured
+        for every message, not just the one that was refused.
+        """
+        if retry_after:
+            self._paused_until = max(self._paused_until, self._now() + min(retry_after, 3600))
         self._failures += 1
         self._probing = False
         if self._failures >= self.options.failure_threshold:

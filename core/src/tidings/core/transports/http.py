@@ -21,7 +21,8 @@ import contextlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from email.utils import formataddr
+from datetime import datetime
+from email.utils import formataddr, parsedate_to_datetime
 from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 
 import httpx
@@ -231,6 +232,20 @@ def _rate_hints(headers: httpx.Headers) -> str:
     return f" ({', '.join(kept)})" if kept else ""
 
 
+def _retry_after(headers: httpx.Headers) -> float | None:
+    """Seconds from ``Retry-After`` (delta-seconds or an HTTP date), if the provider sent it."""
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max((when - datetime.now(when.tzinfo)).total_seconds(), 0.0)
+
+
 class HttpTransport(Transport, Generic[OptionsT]):
     """A provider's HTTP API over one pooled client, created on first use."""
 
@@ -311,7 +326,7 @@ class HttpTransport(Transport, Generic[OptionsT]):
         if status == 429 or status >= 500:
             raise TransientDeliveryError(
                 f"{self.provider} answered {status}, try later{_rate_hints(response.headers)}",
-                code=status, reply=reply)
+                code=status, reply=reply, retry_after=_retry_after(response.headers))
         if status in (401, 403):
             raise PermanentDeliveryError(self._credentials_problem(status), code=status,
                                          reply=reply)
