@@ -23,7 +23,7 @@ lint: install
 	$(BIN)/ruff check core plugins tests
 
 typecheck: install
-	$(BIN)/mypy core/src plugins/woocommerce/src
+	$(BIN)/mypy core/src plugins/*/src
 
 ## The whole suite: lint, strict typing, tests.
 test: lint typecheck
@@ -31,3 +31,15 @@ test: lint typecheck
 
 clean:
 	rm -rf $(VENV) var preview .pytest_cache .mypy_cache .ruff_cache
+
+## Benchmarks (ratios against smtp-source, Node mjml, a no-write server): see bench/README.md.
+## BENCH_QUICK=1 for a smoke run; the table is also written to bench/results.md.
+.PHONY: bench
+bench: install bench/node/node_modules/.installed
+	@command -v wrk >/dev/null && test -x /usr/sbin/smtp-sink && test -x /usr/sbin/smtp-source \
+	  || DEBIAN_FRONTEND=noninteractive apt-get install -y postfix wrk
+	$(BIN)/python bench/run.py
+
+bench/node/node_modules/.installed: bench/node/package.json bench/node/package-lock.json
+	cd bench/node && npm ci --no-audit --no-fund
+	touch $@

@@ -269,7 +269,7 @@ class HttpTransport(Transport, Generic[OptionsT]):
     def auth_headers(self) -> dict[str, str]:
         return {}
 
-    def basic_auth(self) -> tuple[str, str] | None:
+    def request_auth(self) -> httpx.Auth | tuple[str, str] | None:
         return None
 
     def new_payload(self) -> Payload[OptionsT]:
@@ -293,7 +293,7 @@ class HttpTransport(Transport, Generic[OptionsT]):
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             self._client = httpx.AsyncClient(
-                base_url=self.base_url(), headers=self.auth_headers(), auth=self.basic_auth(),
+                base_url=self.base_url(), headers=self.auth_headers(), auth=self.request_auth(),
                 timeout=httpx.Timeout(self.options.timeout),
                 limits=httpx.Limits(max_connections=20, max_keepalive_connections=10))
         return self._client

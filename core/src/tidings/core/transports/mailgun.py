@@ -76,7 +76,7 @@ class MailgunTransport(HttpTransport[MailgunOptions]):
             return "https://api.eu.mailgun.net"
         return super().base_url()
 
-    def basic_auth(self) -> tuple[str, str] | None:
+    def request_auth(self) -> httpx.Auth | tuple[str, str] | None:
         return ("api", self.options.api_key.get_secret_value())
 
     def new_payload(self) -> MailgunPayload:

@@ -73,7 +73,7 @@ class MailjetTransport(HttpTransport[MailjetOptions]):
     credential_name = "api_key/secret_key"
     payload_class = MailjetPayload
 
-    def basic_auth(self) -> tuple[str, str] | None:
+    def request_auth(self) -> httpx.Auth | tuple[str, str] | None:
         return (self.options.api_key.get_secret_value(),
                 self.options.secret_key.get_secret_value())
 
