@@ -1,0 +1,50 @@
+"""Magento 2 / Adobe Commerce: REST polling and checkout webhooks mapped to the catalogue.
+
+Hook implementations only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import click
+from starlette.routing import BaseRoute, Route
+
+from tidings.core.hookspecs import hookimpl
+from tidings.core.platform import Platform
+from tidings.plugins.magento import check
+from tidings.plugins.magento.config import MagentoOptions
+from tidings.plugins.magento.poll import run_poller
+from tidings.plugins.magento.sync import baseline
+from tidings.plugins.magento.webhook import receive
+
+if TYPE_CHECKING:
+    from tidings.core.hub import Hub
+
+
+@hookimpl
+def register_platforms(register: Callable[[Platform], None]) -> None:
+    register(Platform(name="magento", title="Magento 2 / Adobe Commerce",
+                      options=MagentoOptions))
+
+
+@hookimpl
+def register_routes(register: Callable[[BaseRoute], None], hub: Hub) -> None:
+    register(Route("/webhooks/magento/{store_id}", receive, methods=["POST"]))
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    check.register(cli)
+
+
+@hookimpl
+async def startup(hub: Hub) -> None:
+    for store_id, store in hub.settings.stores.items():
+        if store.platform != "magento":
+            continue
+        await baseline(hub, store_id)  # from now on, unseen orders are new orders
+        options = MagentoOptions.model_validate(store.options)
+        if options.poll_interval:
+            hub.spawn(run_poller(hub, store_id, options), name=f"magento-poll:{store_id}")
