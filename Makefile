@@ -25,12 +25,20 @@ lint: install
 typecheck: install
 	$(BIN)/mypy core/src plugins/*/src
 
+ZAPIER_APP := plugins/zapier/app
+
+# The Zapier app's Node packages (its tests run inside the suite; skipped with a notice without npm).
+$(ZAPIER_APP)/node_modules/.installed: $(ZAPIER_APP)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(ZAPIER_APP) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "NOTICE: npm not found: the Zapier app's tests will be skipped"; fi
+
 ## The whole suite: lint, strict typing, tests.
-test: lint typecheck
+test: lint typecheck $(ZAPIER_APP)/node_modules/.installed
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) var preview .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var preview .pytest_cache .mypy_cache .ruff_cache $(ZAPIER_APP)/node_modules
 
 ## Benchmarks (ratios against smtp-source, Node mjml, a no-write server): see bench/README.md.
 ## BENCH_QUICK=1 for a smoke run; the table is also written to bench/results.md.

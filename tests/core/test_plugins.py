@@ -115,7 +115,7 @@ def test_failing_observer_does_not_stop_the_others(caplog: pytest.LogCaptureFixt
             seen.append("async")
 
     loaded = load_plugins(extra=[("first", First()), ("broken", Broken()), ("last", Last())])
-    asyncio.run(call_observers(loaded.pm.hook.after_send, report=SimpleNamespace()))
+    asyncio.run(call_observers(loaded.pm.hook.after_send, hub=None, report=SimpleNamespace()))
     assert sorted(seen) == ["async", "sync"]
     assert "plugin 'broken' failed in after_send" in caplog.text
 

@@ -107,7 +107,8 @@ def resolve_locale(
 
 @hookspec
 def event_accepted(
-    store_id: str, event_id: int, event_type: str, message_ids: list[int], data: EventData
+    hub: Hub, store_id: str, event_id: int, event_type: str, message_ids: list[int],
+    data: EventData,
 ) -> Awaitable[None] | None:
     """An event is on disk and its mails are queued. Observers only (e.g. Zapier triggers).
 
@@ -132,7 +133,7 @@ def before_send(mail: OutgoingMail, store_id: str) -> None:
 
 
 @hookspec
-def after_send(report: SendReport) -> Awaitable[None] | None:
+def after_send(hub: Hub, report: SendReport) -> Awaitable[None] | None:
     """A delivery attempt ended (sent, deferred, failed or dead). Observers only.
 
     May be ``async def``; an exception is logged and never changes the message's state.

@@ -46,6 +46,8 @@ class Hub:
             for name, cfg in settings.transports.items()}
         self.inbox = Inbox(settings.inbox.keep) if settings.inbox.enabled else None
         self.worker = Worker(self)
+        # Per-hub objects plugins keep (a poller's client, a trigger outbox), by plugin name.
+        self.services: dict[str, Any] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
     @classmethod
@@ -134,7 +136,8 @@ class Hub:
         if not result.duplicate:
             self.worker.wake()
             self.spawn(call_observers(
-                self.plugins.pm.hook.event_accepted, store_id=store_id, event_id=result.event_id,
+                self.plugins.pm.hook.event_accepted, hub=self, store_id=store_id,
+                event_id=result.event_id,
                 event_type=event_type, message_ids=result.message_ids, data=data),
                 name=f"event_accepted:{result.event_id}")
         return result

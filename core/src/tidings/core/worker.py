@@ -104,7 +104,8 @@ class Worker:
         report = SendReport(claimed.id, claimed.event_id, claimed.store_id, claimed.event_type,
                             claimed.template, claimed.recipient_email, outcome.state,
                             outcome.transport, outcome.detail, outcome.subject)
-        self.hub.spawn(call_observers(self.hub.plugins.pm.hook.after_send, report=report),
+        self.hub.spawn(call_observers(self.hub.plugins.pm.hook.after_send, hub=self.hub,
+                                      report=report),
                        name=f"after_send:{claimed.id}")
 
     async def _attempt(self, c: Claimed) -> Outcome:
