@@ -1,0 +1,211 @@
+"""Run every benchmark and print one table (also written to bench/results.md).
+
+Environment: BENCH_QUICK=1 (tiny smoke run), BENCH_ROUNDS (default 3),
+BENCH_ONLY=render,e2e,webhook,memory,latency (a subset),
+BENCH_PROFILE=1 (also py-spy the end-to-end drain; summary in bench/work/profile.txt).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import BENCH, PY, QUICK, ROUNDS, run_child, smtp_sink, stats  # noqa: E402
+
+ONLY = [x for x in os.environ.get("BENCH_ONLY", "").split(",") if x]
+Row = tuple[str, str, str, str, str, str]
+rows: list[Row] = []
+notes: list[str] = []
+
+
+def want(name: str) -> bool:
+    return not ONLY or name in ONLY
+
+
+def f(x: float, digits: int = 0) -> str:
+    return f"{x:,.{digits}f}"
+
+
+def mmm(values: list[float], digits: int = 0, unit: str = "") -> str:
+    s = stats(values)
+    return "/".join(f(s[k], digits) for k in ("min", "median", "max")) + unit
+
+
+def bench_render() -> None:
+    r = run_child(["bench/render.py"])
+    ours, node = statistics.median(r["ours_ms"]), statistics.median(r["node_ms"])
+    rows.append((
+        "1. Render order.placed (5 items), ms/message, warm",
+        f"{ours:.3f} ms", f"{node:.2f} ms (Node mjml {r['mjml_version']})",
+        f"{node / ours:,.0f}× faster",
+        f"T {mmm(r['ours_ms'], 3)}; N {mmm(r['node_ms'], 2)}", "≥100× faster"))
+    notes.append(f"Render: Tidings = Renderer.render (subject + {r['ours_html_bytes']:,} B HTML + "
+                 f"{r['ours_text_bytes']:,} B text) × {r['per_round']}/round; Node = "
+                 f"mjml2html on the Jinja-expanded MJML ({r['mjml_bytes']:,} B → "
+                 f"{r['node_html_bytes']:,} B HTML, no text part) × {r['node_per_round']}/round, "
+                 f"{r['node_version']}.")
+
+
+def smtp_source(port: int, n: int, size: int) -> float:
+    exe = shutil.which("smtp-source") or "/usr/sbin/smtp-source"
+    t0 = time.perf_counter()
+    subprocess.run([exe, "-d", "-s", "10", "-m", str(n), "-l", str(size),
+                    f"127.0.0.1:{port}"], check=True, stdout=subprocess.DEVNULL)
+    return n / (time.perf_counter() - t0)
+
+
+def bench_e2e() -> None:
+    n = 2000 if QUICK else 20_000
+    conc, pool = 64, 16
+    ours, ref, size = [], [], 0
+    for _ in range(ROUNDS):
+        with smtp_sink() as port:
+            r = run_child(["bench/e2e.py", str(port), str(n), "--concurrency", str(conc),
+                           "--pool", str(pool)])
+            ours.append(r["rate"])
+            size = r["mail_bytes"]
+            ref.append(smtp_source(port, n, size))
+    o, s = statistics.median(ours), statistics.median(ref)
+    rows.append((f"2. End-to-end delivery, {n:,} queued order mails ({size / 1000:.1f} kB) "
+                 "→ smtp-sink, mails/s", f(o), f"{f(s)} (smtp-source -d -s 10 -l {size})",
+                 f"{100 * o / s:.1f} %", f"T {mmm(ours)}; S {mmm(ref)}",
+                 "≥1,500/s and ≥25 %"))
+    notes.append(f"End-to-end: one hub process (uvloop) from a config with delivery.concurrency="
+                 f"{conc}, transports.main.pool_size={pool}; the clock runs from hub.start() "
+                 "until no message is queued or sending; every message checked 'sent'.")
+    if os.environ.get("BENCH_PROFILE"):
+        profile_e2e(n, conc, pool)
+
+
+def profile_e2e(n: int, conc: int, pool: int) -> None:
+    spy = Path(PY).parent / "py-spy"
+    if not spy.exists():
+        subprocess.run([PY, "-m", "pip", "install", "--quiet", "py-spy"], check=True)
+    raw = BENCH / "work" / "e2e-profile.txt"
+    with smtp_sink() as port:
+        subprocess.run([str(spy), "record", "-r", "200", "--threads", "-f", "raw", "-o",
+                        str(raw), "--", PY, "bench/e2e.py", str(port), str(n), "--concurrency",
+                        str(conc), "--pool", str(pool)], check=True, cwd=BENCH.parent,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    summary = subprocess.run([PY, str(BENCH / "profile_summary.py"), str(raw), "40"],
+                             capture_output=True, text=True, check=True).stdout
+    (BENCH / "work" / "profile.txt").write_text(summary)
+    notes.append("Profile of the drain: bench/work/profile.txt")
+
+
+def bench_webhook() -> None:
+    r = run_child(["bench/webhook.py"], timeout=1200)
+    ours = [x["rate"] for x in r["ours"]]
+    noop = [x["rate"] for x in r["noop"]]
+    o, s = statistics.median(ours), statistics.median(noop)
+    c = r["connections"]
+    rows.append((f"3a. Webhook ingest, signed WooCommerce order.updated, wrk -c{c}, req/s",
+                 f(o), f"{f(s)} (same server, no write)", f"{100 * o / s:.1f} %",
+                 f"T {mmm(ours)}; R {mmm(noop)}", "≥60 %"))
+    med = lambda rs, k: statistics.median(x[k] for x in rs) / 1000  # noqa: E731
+    rows.append((f"3b. Webhook latency at max rate (-c{c}), p50 / p99 ms",
+                 f"{med(r['ours'], 'p50_us'):.1f} / {med(r['ours'], 'p99_us'):.1f}",
+                 f"{med(r['noop'], 'p50_us'):.1f} / {med(r['noop'], 'p99_us'):.1f}", "",
+                 f"T p99 {mmm([x['p99_us'] / 1000 for x in r['ours']], 1)}", ""))
+    half = r["half"]
+    rows.append((f"3c. Webhook p99 at half the max rate (target {f(r['target_rate'])}/s; "
+                 f"achieved {mmm([x['rate'] for x in half])}/s), p50 / p99 ms",
+                 f"{med(half, 'p50_us'):.1f} / {med(half, 'p99_us'):.1f}", "", "",
+                 f"p99 {mmm([x['p99_us'] / 1000 for x in half], 1)}", "p99 ≤25 ms"))
+    dl = [x["rate"] for x in r["deliver"]]
+    rows.append(("3d. Webhook ingest while the worker delivers to smtp-sink, req/s",
+                 f(statistics.median(dl)), f"{f(s)} (no write)",
+                 f"{100 * statistics.median(dl) / s:.1f} %",
+                 f"T {mmm(dl)}; p99 {med(r['deliver'], 'p99_us'):.0f} ms", ""))
+    bad = [x for x in r["ours"] + r["half"] + r["deliver"] + r["noop"] if x["errors"]]
+    for x in r["ours"] + r["half"] + r["deliver"]:
+        if x.get("warning"):
+            notes.append(f"Webhook: {x['warning']}")
+        if x["events_written"] < 2 * x["requests"] * 0.99:
+            notes.append(f"Webhook: only {x['events_written']} events for {x['requests']} "
+                         "requests (expected 2 per request)")
+    notes.append(f"Webhook: {r['bodies']:,} unique pre-signed bodies of {r['body_bytes']:,} B; "
+                 f"{r['seconds']:g} s per round after a 1 s warm-up; fresh hub and database "
+                 "per round; 3a-3c with the delivery loop paused (ingest alone); each request "
+                 "= 1 state read + 2 accepted events (customer + owner) + 1 state write, "
+                 "synchronous=FULL. Non-2xx/socket errors: "
+                 f"{sum(x['errors'] for x in bad)}.")
+
+
+def bench_memory() -> None:
+    with smtp_sink() as port:
+        r = run_child(["bench/memory.py", str(port)], timeout=1800)
+    w, d = r["waiting"], r["draining"]
+    rows.append((f"4a. RSS with {r['queued']:,} messages waiting, MB", f(statistics.median(w)),
+                 f"{r['rss_before_start']:.0f} (process before hub.start)", "",
+                 mmm(w, 0, " MB"), "≤200 MB, flat"))
+    rows.append((f"4b. RSS while draining that backlog ({r['sent']:,} sent, "
+                 f"{r['drain_rate']:,.0f}/s), MB", f(statistics.median(d)), "", "",
+                 mmm(d, 0, " MB") + f"; last {d[-1]:.0f}", "≤200 MB, flat"))
+    notes.append(f"Memory: backlog bulk-inserted through the store's schema in "
+                 f"{r['prefill_s']:.0f} s (database {r['db_mb']:,.0f} MB); RSS sampled every "
+                 "0.25 s, 5 s waiting then draining.")
+
+
+def bench_latency() -> None:
+    r = run_child(["bench/latency.py"], timeout=900)
+    rs = r["rounds"]
+    p50 = [x["p50_ms"] for x in rs]
+    p99 = [x["p99_ms"] for x in rs]
+    rows.append((f"5. Latency accepted → SMTP server has the mail, {r['rate']:g} events/s × "
+                 f"{r['seconds']:g} s, p50 / p99 ms",
+                 f"{statistics.median(p50):.1f} / {statistics.median(p99):.1f}", "", "",
+                 f"p50 {mmm(p50, 1)}; p99 {mmm(p99, 1)}", ""))
+    lost = sum(x["n"] - x["arrived"] for x in rs)
+    notes.append(f"Latency: aiosmtpd sink (another process) logs DATA completion; {lost} of "
+                 f"{sum(x['n'] for x in rs)} mails missing.")
+
+
+def machine() -> str:
+    model = "?"
+    with open("/proc/cpuinfo") as fh:
+        for line in fh:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return (f"{os.cpu_count()} CPU ({model}), Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def main() -> None:
+    t0 = time.monotonic()
+    for name, fn in (("render", bench_render), ("e2e", bench_e2e), ("webhook", bench_webhook),
+                     ("memory", bench_memory), ("latency", bench_latency)):
+        if not want(name):
+            continue
+        print(f"== {name} …", file=sys.stderr, flush=True)
+        try:
+            fn()
+        except Exception:
+            traceback.print_exc()
+            rows.append((f"{name}: FAILED", "", "", "", "see stderr", ""))
+    head = ("figure", "Tidings", "reference", "ratio", "min/median/max over rounds", "goal")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    text = "\n".join([
+        f"# Benchmark results ({'QUICK smoke run' if QUICK else 'full run'}, {when})", "",
+        f"Machine: {machine()}. Rounds: {ROUNDS}. Wall time: {time.monotonic() - t0:.0f} s.",
+        "T = Tidings, N = Node, S = smtp-source, R = reference server.", "",
+        *lines, "", *[f"- {n}" for n in notes], ""])
+    print(text)
+    (BENCH / "results.md").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
