@@ -105,15 +105,20 @@ class SmtpTransport(Transport):
         self.options = options
         self._idle: asyncio.LifoQueue[aiosmtplib.SMTP] = asyncio.LifoQueue()
         self._slots = asyncio.Semaphore(options.pool_size)
+        self._tls = self._tls_context() if options.security != "none" else None
         # aiosmtplib would look the FQDN up (DNS) on every connection otherwise.
         self._ehlo_name = options.local_hostname or socket.getfqdn()
 
-    def _client(self) -> aiosmtplib.SMTP:
-        o = self.options
-        context = ssl.create_default_context(cafile=o.ca_file)
-        if not o.verify_certificates:
+    def _tls_context(self) -> ssl.SSLContext:
+        """Built once: loading the CA bundle per connection costs more than the handshake."""
+        context = ssl.create_default_context(cafile=self.options.ca_file)
+        if not self.options.verify_certificates:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def _client(self) -> aiosmtplib.SMTP:
+        o = self.options
         return aiosmtplib.SMTP(
             hostname=o.host,
             port=o.effective_port,
@@ -123,7 +128,7 @@ class SmtpTransport(Transport):
             password=o.password.get_secret_value() if o.password else None,
             timeout=o.timeout,
             local_hostname=self._ehlo_name,
-            tls_context=context if o.security != "none" else None,
+            tls_context=self._tls,
         )
 
     async def _acquire(self) -> aiosmtplib.SMTP:
