@@ -9,16 +9,12 @@ and translates each refusal into what to click.
 
 from __future__ import annotations
 
-import asyncio
-import sys
-from dataclasses import dataclass
-from enum import StrEnum
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from tidings.core.config import Settings
-from tidings.core.errors import ConfigError, PluginError
+from tidings.core.setup_check import CheckLine, Level, register_check
 from tidings.plugins.magento.client import (
     MagentoAuthError,
     MagentoClient,
@@ -29,6 +25,9 @@ from tidings.plugins.magento.client import (
 from tidings.plugins.magento.config import MagentoOptions
 from tidings.plugins.magento.poll import RESOURCES, client_for
 from tidings.plugins.magento.webhook import load_public_key
+
+if TYPE_CHECKING:
+    from tidings.core.hub import Hub
 
 __all__ = ["CheckLine", "Level", "check_store", "delivery_url", "explain", "register"]
 
@@ -46,16 +45,6 @@ NEEDS = {
 UNAUTHORIZED = "isn't authorized"
 
 
-class Level(StrEnum):
-    OK = "ok"
-    WARN = "warn"  # works, but could lose or delay mail; advice
-    FAIL = "FAIL"  # mail will not flow as configured
-
-
-@dataclass(frozen=True)
-class CheckLine:
-    level: Level
-    text: str
 
 
 def delivery_url(settings: Settings, store_id: str) -> str:
@@ -166,44 +155,15 @@ def _polling_line(options: MagentoOptions, *, rest_ok: bool) -> CheckLine:
 
 def register(cli: click.Group) -> None:
     """Add ``tidings magento check`` to the ``tidings`` command."""
-    from tidings.core.cli import config_option
-
-    @cli.group("magento")
-    def magento() -> None:
-        """Magento 2 / Adobe Commerce stores."""
-
-    @magento.command("check")
-    @click.option("--store", "store_id", required=True, help="The store id in the config.")
-    @config_option
-    def check(store_id: str, config_path: Path) -> None:
-        """Check a store's API credentials, permissions and webhook key; exit 1 on problems."""
-        lines = asyncio.run(_run(config_path, store_id))
-        for line in lines:
-            click.echo(click.wrap_text(line.text, width=100, preserve_paragraphs=False,
-                                       initial_indent=f"  {line.level.value:<5} ",
-                                       subsequent_indent=" " * 8))
-        failed = sum(line.level is Level.FAIL for line in lines)
-        if failed:
-            click.echo(f"{failed} problem(s) to fix.")
-            sys.exit(1)
-        click.echo("All fine.")
+    register_check(cli, platform="magento", title="Magento", options=MagentoOptions,
+                   describe=lambda sid, o: f"Magento store '{sid}' ({o.url}, store view "
+                                           f"'{o.store_code}'):",
+                   checks=_checks,
+                   summary="Check a store's API credentials, permissions and webhook key; "
+                           "exit 1 on problems.")
 
 
-async def _run(config_path: Path, store_id: str) -> list[CheckLine]:
-    from tidings.core.hub import Hub
-
-    try:
-        hub = Hub.from_config(config_path)
-    except (ConfigError, PluginError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    store = hub.settings.stores.get(store_id)
-    if store is None or store.platform != "magento":
-        known = ", ".join(sid for sid, s in hub.settings.stores.items()
-                          if s.platform == "magento") or "none"
-        raise click.ClickException(f"no Magento store {store_id!r} in {config_path} "
-                                   f"(Magento stores: {known})")
-    options = MagentoOptions.model_validate(store.options)
-    click.echo(f"Magento store '{store_id}' ({options.url}, store view '{options.store_code}'):")
+async def _checks(hub: Hub, store_id: str, options: MagentoOptions) -> list[CheckLine]:
     if not options.can_read:
         return await check_store(hub.settings, store_id, options, None)
     async with client_for(options, timeout=20) as client:

@@ -7,15 +7,11 @@ missing; then one read proves the key really works for the status stream.
 
 from __future__ import annotations
 
-import asyncio
-import sys
-from dataclasses import dataclass
-from enum import StrEnum
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from tidings.core.errors import ConfigError, PluginError
+from tidings.core.setup_check import CheckLine, Level, register_check
 from tidings.plugins.prestashop.client import (
     PsAuthError,
     PsClient,
@@ -25,6 +21,9 @@ from tidings.plugins.prestashop.client import (
     PsUnreachable,
 )
 from tidings.plugins.prestashop.config import PrestaShopOptions
+
+if TYPE_CHECKING:
+    from tidings.core.hub import Hub
 
 __all__ = ["NEEDED", "OPTIONAL", "CheckLine", "Level", "check_store", "explain", "register"]
 
@@ -46,16 +45,6 @@ OPTIONAL = {
 }
 
 
-class Level(StrEnum):
-    OK = "ok"
-    WARN = "warn"
-    FAIL = "FAIL"
-
-
-@dataclass(frozen=True)
-class CheckLine:
-    level: Level
-    text: str
 
 
 def explain(exc: PsError) -> str:
@@ -128,45 +117,13 @@ def _polling(options: PrestaShopOptions, *, ok: bool) -> CheckLine:
 
 def register(cli: click.Group) -> None:
     """Add ``tidings prestashop check`` to the ``tidings`` command."""
-    from tidings.core.cli import config_option
-
-    @cli.group("prestashop")
-    def prestashop() -> None:
-        """PrestaShop stores."""
-
-    @prestashop.command("check")
-    @click.option("--store", "store_id", required=True, help="The store id in the config.")
-    @config_option
-    def check(store_id: str, config_path: Path) -> None:
-        """Check a store's webservice key and its permissions; exit 1 if anything fails."""
-        lines = asyncio.run(_run(config_path, store_id))
-        for line in lines:
-            click.echo(click.wrap_text(line.text, width=100, preserve_paragraphs=False,
-                                       initial_indent=f"  {line.level.value:<5} ",
-                                       subsequent_indent=" " * 8))
-        failed = sum(line.level is Level.FAIL for line in lines)
-        advice = sum(line.level is Level.WARN for line in lines)
-        if failed:
-            click.echo(f"{failed} problem(s) to fix" + (f", {advice} suggestion(s)." if advice
-                                                         else "."))
-            sys.exit(1)
-        click.echo("All fine." + (f" {advice} suggestion(s) above." if advice else ""))
+    register_check(cli, platform="prestashop", title="PrestaShop", options=PrestaShopOptions,
+                   describe=lambda sid, o: f"PrestaShop store '{sid}' ({o.url}):",
+                   checks=_checks,
+                   summary="Check a store's webservice key and its permissions; exit 1 if "
+                           "anything fails.")
 
 
-async def _run(config_path: Path, store_id: str) -> list[CheckLine]:
-    from tidings.core.hub import Hub
-
-    try:
-        hub = Hub.from_config(config_path)
-    except (ConfigError, PluginError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    store = hub.settings.stores.get(store_id)
-    if store is None or store.platform != "prestashop":
-        known = ", ".join(sid for sid, s in hub.settings.stores.items()
-                          if s.platform == "prestashop") or "none"
-        raise click.ClickException(f"no PrestaShop store {store_id!r} in {config_path} "
-                                   f"(PrestaShop stores: {known})")
-    options = PrestaShopOptions.model_validate(store.options)
-    click.echo(f"PrestaShop store '{store_id}' ({options.url}):")
+async def _checks(hub: Hub, store_id: str, options: PrestaShopOptions) -> list[CheckLine]:
     async with PsClient(options.url, options.api_key.get_secret_value(), timeout=20) as client:
         return await check_store(options, client)

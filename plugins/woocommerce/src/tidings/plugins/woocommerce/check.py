@@ -8,19 +8,14 @@ webhooks) and says what is missing and where to click.
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import StrEnum
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
 
 from tidings.core.config import Settings
-from tidings.core.errors import ConfigError, PluginError
+from tidings.core.setup_check import CheckLine, Level, register_check
 from tidings.plugins.woocommerce.client import (
     WooAuthError,
     WooClient,
@@ -29,6 +24,9 @@ from tidings.plugins.woocommerce.client import (
     WooUnreachable,
 )
 from tidings.plugins.woocommerce.config import WooOptions
+
+if TYPE_CHECKING:
+    from tidings.core.hub import Hub
 
 __all__ = ["CheckLine", "Level", "check_store", "delivery_url", "register"]
 
@@ -45,16 +43,6 @@ WEBHOOKS_PAGE = "WooCommerce → Settings → Advanced → Webhooks"
 KEYS_PAGE = "WooCommerce → Settings → Advanced → REST API"
 
 
-class Level(StrEnum):
-    OK = "ok"
-    WARN = "warn"  # works, but could lose or delay mail; advice
-    FAIL = "FAIL"  # mail will not flow as configured
-
-
-@dataclass(frozen=True)
-class CheckLine:
-    level: Level
-    text: str
 
 
 def delivery_url(settings: Settings, store_id: str) -> str:
@@ -262,46 +250,14 @@ def _polling_line(options: WooOptions, *, rest_ok: bool) -> CheckLine:
 
 def register(cli: click.Group) -> None:
     """Add ``tidings woocommerce check`` to the ``tidings`` command."""
-    from tidings.core.cli import config_option
-
-    @cli.group("woocommerce")
-    def woocommerce() -> None:
-        """WooCommerce stores."""
-
-    @woocommerce.command("check")
-    @click.option("--store", "store_id", required=True, help="The store id in the config.")
-    @config_option
-    def check(store_id: str, config_path: Path) -> None:
-        """Check a store's REST keys, webhooks and polling; exit 1 if anything fails."""
-        lines = asyncio.run(_run(config_path, store_id))
-        for line in lines:
-            click.echo(click.wrap_text(line.text, width=100, preserve_paragraphs=False,
-                                       initial_indent=f"  {line.level.value:<5} ",
-                                       subsequent_indent=" " * 8))
-        failed = sum(line.level is Level.FAIL for line in lines)
-        advice = sum(line.level is Level.WARN for line in lines)
-        if failed:
-            click.echo(f"{failed} problem(s) to fix" + (f", {advice} suggestion(s)." if advice
-                                                         else "."))
-            sys.exit(1)
-        click.echo("All fine." + (f" {advice} suggestion(s) above." if advice else ""))
+    register_check(cli, platform="woocommerce", title="WooCommerce", options=WooOptions,
+                   describe=lambda sid, o: f"WooCommerce store '{sid}' ({o.url or 'no url'}):",
+                   checks=_checks,
+                   summary="Check a store's REST keys, webhooks and polling; exit 1 if anything "
+                           "fails.")
 
 
-async def _run(config_path: Path, store_id: str) -> list[CheckLine]:
-    from tidings.core.hub import Hub
-
-    try:
-        hub = Hub.from_config(config_path)
-    except (ConfigError, PluginError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    store = hub.settings.stores.get(store_id)
-    if store is None or store.platform != "woocommerce":
-        known = ", ".join(sid for sid, s in hub.settings.stores.items()
-                          if s.platform == "woocommerce") or "none"
-        raise click.ClickException(f"no WooCommerce store {store_id!r} in {config_path} "
-                                   f"(WooCommerce stores: {known})")
-    options = WooOptions.model_validate(store.options)
-    click.echo(f"WooCommerce store '{store_id}' ({options.url or 'no url'}):")
+async def _checks(hub: Hub, store_id: str, options: WooOptions) -> list[CheckLine]:
     if options.url is None or options.consumer_key is None or options.consumer_secret is None:
         return await check_store(hub.settings, store_id, options, None)
     async with WooClient(options.url, options.consumer_key.get_secret_value(),
