@@ -142,7 +142,7 @@ async def test_run_poller_survives_failures_and_backs_off(
     fake.fail("orders", status=500, times=2)
     start = await baseline(hub, STORE)
     fake.put("orders", make_order(5, created=start + timedelta(seconds=1)))
-    caplog.set_level(logging.INFO, logger="tidings.plugins.magento.poll")
+    caplog.set_level(logging.INFO, logger="tidings.core.polling")
     task = asyncio.get_running_loop().create_task(run_poller(hub, STORE, fast))
     try:
         async with asyncio.timeout(15):

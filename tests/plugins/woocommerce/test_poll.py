@@ -204,7 +204,7 @@ async def test_run_poller_survives_failures_and_backs_off(
     start = await baseline(hub, STORE)
     fake.put_order(make_order(5, created=start + timedelta(seconds=1),
                               modified=start + timedelta(seconds=1)))
-    caplog.set_level(logging.INFO, logger="tidings.plugins.woocommerce.poll")
+    caplog.set_level(logging.INFO, logger="tidings.core.polling")
     task = asyncio.get_running_loop().create_task(run_poller(hub, STORE, fast))
     try:
         async with asyncio.timeout(15):

@@ -12,7 +12,6 @@ so a failure part-way re-reads the same window next time.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
@@ -21,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tidings.core.errors import EventRejected
+from tidings.core.polling import poll_forever
 from tidings.core.store.base import Accepted
 from tidings.plugins.magento.client import MagentoClient, MagentoError, OAuthCredentials
 from tidings.plugins.magento.config import MagentoOptions
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["RESOURCES", "PollReport", "client_for", "cursor_key", "poll_once", "run_poller"]
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF = 900.0  # seconds: a shop that is down for hours is still asked every 15 minutes
 
 # resource name → (path, date field, tie-break key); orders first, so their rows are at hand
 RESOURCES: dict[str, tuple[str, str, str]] = {
@@ -158,31 +157,12 @@ async def run_poller(hub: Hub, store_id: str, options: MagentoOptions) -> None:
     """Poll every ``poll_interval`` seconds until cancelled; failures back off, never escape."""
     if not options.poll_interval or not options.can_read:
         return
-    interval = options.poll_interval
-    failures = 0
     async with client_for(options) as client:
-        while True:
-            try:
-                report = await poll_once(hub, store_id, options, client)
-            except MagentoError as exc:
-                failures += 1
-                log.warning("magento %s: poll failed (%d in a row): %s", store_id, failures, exc)
-            except Exception:  # a bug must not end polling for good; it is logged in full
-                failures += 1
-                log.exception("magento %s: poll failed (%d in a row)", store_id, failures)
-            else:
-                if failures:
-                    log.info("magento %s: polling works again", store_id)
-                failures = 0
-                if report.accepted or report.skipped:
-                    log.info("magento %s: poll saw %s: %d new event(s), %d skipped", store_id,
-                             report.seen, report.accepted, report.skipped)
-            await asyncio.sleep(_delay(interval, failures))
 
+        async def once() -> str | None:
+            r = await poll_once(hub, store_id, options, client)
+            if not (r.accepted or r.skipped):
+                return None
+            return f"poll saw {r.seen}: {r.accepted} new event(s), {r.skipped} skipped"
 
-def _delay(interval: float, failures: int) -> float:
-    """The normal interval, doubled per consecutive failure up to :data:`MAX_BACKOFF`."""
-    if not failures:
-        return interval
-    backoff: float = interval * 2.0 ** min(failures, 16)
-    return min(backoff, max(interval, MAX_BACKOFF))
+        await poll_forever(f"magento {store_id}", options.poll_interval, once, (MagentoError,))

@@ -18,11 +18,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from tidings.core import polling
 from tidings.core.config import StoreConfig
 from tidings.core.errors import EventRejected
 from tidings.core.events import EventData, Order, Recipient
@@ -69,13 +70,7 @@ def _options(hub: Hub, store_id: str) -> tuple[StoreConfig, MagentoOptions]:
 
 async def baseline(hub: Hub, store_id: str) -> datetime:
     """When Tidings first served this store; older orders and accounts are never mailed."""
-    key = f"{store_id}:baseline"
-    found = await hub.store.get_state(NAMESPACE, key)
-    if found is None:
-        # Whole seconds: Magento's dates have no fractions, and compare with this one.
-        found = datetime.now(UTC).replace(microsecond=0).isoformat()
-        await hub.store.set_state(NAMESPACE, key, found)
-    return datetime.fromisoformat(str(found))
+    return await polling.baseline(hub, NAMESPACE, store_id)
 
 
 async def _is_new(hub: Hub, store_id: str, entity: Mapping[str, Any]) -> bool:

@@ -18,7 +18,6 @@ run only records where the shop is, so nothing old is mailed.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tidings.core.errors import EventRejected
+from tidings.core.polling import poll_forever
 from tidings.core.store.base import Accepted
 from tidings.plugins.prestashop.client import PsClient, PsError
 from tidings.plugins.prestashop.config import PrestaShopOptions
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["PollReport", "poll_once", "run_poller", "state_key"]
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF = 900.0
 FLOOR = "1970-01-01 00:00:00"  # the window's start while the shop has no status change at all
 
 
@@ -150,32 +149,14 @@ async def run_poller(hub: Hub, store_id: str, options: PrestaShopOptions) -> Non
     """Poll every ``poll_interval`` seconds until cancelled; failures back off, never escape."""
     if not options.poll_interval:
         return
-    failures = 0
     async with PsClient(options.url, options.api_key.get_secret_value()) as client:
-        while True:
-            try:
-                report = await poll_once(hub, store_id, options, client)
-            except PsError as exc:
-                failures += 1
-                log.warning("prestashop %s: poll failed (%d in a row): %s", store_id, failures,
-                            exc)
-            except Exception:  # a bug must not end polling for good; it is logged in full
-                failures += 1
-                log.exception("prestashop %s: poll failed (%d in a row)", store_id, failures)
-            else:
-                if failures:
-                    log.info("prestashop %s: polling works again", store_id)
-                failures = 0
-                if report.accepted or report.skipped:
-                    log.info("prestashop %s: poll saw %d status change(s), %d credit slip(s), "
-                             "%d account(s): %d new event(s), %d skipped", store_id,
-                             report.histories_seen, report.slips_seen, report.customers_seen,
-                             report.accepted, report.skipped)
-            await asyncio.sleep(_delay(options.poll_interval, failures))
 
+        async def once() -> str | None:
+            r = await poll_once(hub, store_id, options, client)
+            if not (r.accepted or r.skipped):
+                return None
+            return (f"poll saw {r.histories_seen} status change(s), {r.slips_seen} credit "
+                    f"slip(s), {r.customers_seen} account(s): {r.accepted} new event(s), "
+                    f"{r.skipped} skipped")
 
-def _delay(interval: float, failures: int) -> float:
-    if not failures:
-        return interval
-    backoff: float = interval * 2.0 ** min(failures, 16)
-    return min(backoff, max(interval, MAX_BACKOFF))
+        await poll_forever(f"prestashop {store_id}", options.poll_interval, once, (PsError,))

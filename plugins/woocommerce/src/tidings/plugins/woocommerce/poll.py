@@ -9,7 +9,6 @@ every page was handled, so a failure part-way re-reads the same window.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from contextlib import aclosing
@@ -18,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from tidings.core.errors import EventRejected
+from tidings.core.polling import poll_forever
 from tidings.core.store.base import Accepted
 from tidings.plugins.woocommerce.client import WooClient, WooError
 from tidings.plugins.woocommerce.config import WooOptions
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["PollReport", "customer_cursor_key", "orders_cursor_key", "poll_once", "run_poller"]
 
 log = logging.getLogger(__name__)
-MAX_BACKOFF = 900.0  # seconds: a shop that is down for hours is still asked every 15 minutes
 
 
 def orders_cursor_key(store_id: str) -> str:
@@ -127,34 +126,14 @@ async def run_poller(hub: Hub, store_id: str, options: WooOptions) -> None:
     if not options.poll_interval or options.url is None or options.consumer_key is None \
             or options.consumer_secret is None:
         return
-    interval = options.poll_interval
-    failures = 0
     async with WooClient(options.url, options.consumer_key.get_secret_value(),
                          options.consumer_secret.get_secret_value()) as client:
-        while True:
-            try:
-                report = await poll_once(hub, store_id, options, client)
-            except WooError as exc:
-                failures += 1
-                log.warning("woocommerce %s: poll failed (%d in a row): %s", store_id,
-                            failures, exc)
-            except Exception:  # a bug must not end polling for good; it is logged in full
-                failures += 1
-                log.exception("woocommerce %s: poll failed (%d in a row)", store_id, failures)
-            else:
-                if failures:
-                    log.info("woocommerce %s: polling works again", store_id)
-                failures = 0
-                if report.accepted or report.skipped:
-                    log.info("woocommerce %s: poll saw %d order(s), %d account(s): %d new "
-                             "event(s), %d skipped", store_id, report.orders_seen,
-                             report.customers_seen, report.accepted, report.skipped)
-            await asyncio.sleep(_delay(interval, failures))
 
+        async def once() -> str | None:
+            r = await poll_once(hub, store_id, options, client)
+            if not (r.accepted or r.skipped):
+                return None
+            return (f"poll saw {r.orders_seen} order(s), {r.customers_seen} account(s): "
+                    f"{r.accepted} new event(s), {r.skipped} skipped")
 
-def _delay(interval: float, failures: int) -> float:
-    """The normal interval, doubled per consecutive failure up to :data:`MAX_BACKOFF`."""
-    if not failures:
-        return interval
-    backoff: float = interval * 2.0 ** min(failures, 16)
-    return min(backoff, max(interval, MAX_BACKOFF))
+        await poll_forever(f"woocommerce {store_id}", options.poll_interval, once, (WooError,))

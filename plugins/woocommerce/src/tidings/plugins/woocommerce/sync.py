@@ -16,12 +16,13 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from tidings.core import polling
 from tidings.core.config import StoreConfig
 from tidings.core.errors import EventRejected
 from tidings.core.events import EventData, Order, Recipient, Refund
@@ -63,21 +64,8 @@ def _options(hub: Hub, store_id: str) -> tuple[StoreConfig, WooOptions]:
 
 
 async def baseline(hub: Hub, store_id: str) -> datetime:
-    """When Tidings first served this store; older orders and accounts are never mailed.
-
-    It never changes once written, so each hub keeps it in memory after the first read
-    (one storage round-trip less per webhook).
-    """
-    known: dict[str, datetime] = hub.services.setdefault(f"{NAMESPACE}.baselines", {})
-    if store_id in known:
-        return known[store_id]
-    key = f"{store_id}:baseline"
-    found = await hub.store.get_state(NAMESPACE, key)
-    if found is None:
-        found = datetime.now(UTC).isoformat()
-        await hub.store.set_state(NAMESPACE, key, found)
-    known[store_id] = datetime.fromisoformat(str(found))
-    return known[store_id]
+    """When Tidings first served this store; older orders and accounts are never mailed."""
+    return await polling.baseline(hub, NAMESPACE, store_id)
 
 
 def _mapped(wc: Mapping[str, Any], shop_url: str | None) -> tuple[Order, Recipient]:
