@@ -15,14 +15,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import httpx
 from oauthlib import oauth1
 
 from tidings.core.errors import TidingsError
+from tidings.core.shop_client import ShopClient
 
 __all__ = [
     "Filter",
@@ -103,37 +103,21 @@ def search_params(groups: Sequence[Sequence[Filter]], *, sort: Sequence[tuple[st
     return params
 
 
-class MagentoClient:
+class MagentoClient(ShopClient):
     """Read-only access to one store view. Close it (``async with``) unless ``http`` was given."""
 
     def __init__(self, url: str, *, store_code: str = "default",
                  oauth: OAuthCredentials | None = None, bearer_token: str | None = None,
                  http: httpx.AsyncClient | None = None, timeout: float = 30,
                  page_size: int = 100) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"{url!r} is not an http(s) address")
         if (oauth is None) == (bearer_token is None):
             raise ValueError("give exactly one of oauth or bearer_token")
-        self.url = url.rstrip("/")
+        super().__init__(url, http=http, timeout=timeout)
         self.store_code = store_code
         self.oauth = oauth
         self._bearer = bearer_token
         self.page_size = page_size
-        self._timeout = timeout
-        self._own_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient()
 
-    async def aclose(self) -> None:
-        if self._own_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> MagentoClient:
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        await self.aclose()
 
     # -- resources --------------------------------------------------------------------------
 

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from tidings.core.errors import TidingsError
+from tidings.core.shop_client import ShopClient
 
 __all__ = [
     "CUSTOMER_FIELDS",
@@ -69,30 +68,14 @@ class PsUnreachable(PsError):
     """The shop could not answer now: connection refused, timeout, other 5xx, 429."""
 
 
-class PsClient:
+class PsClient(ShopClient):
     """Read-only access to one shop's webservice. Close it unless ``http`` was given."""
 
     def __init__(self, url: str, api_key: str, *, http: httpx.AsyncClient | None = None,
                  timeout: float = 30) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"{url!r} is not an http(s) address")
-        self.url = url.rstrip("/")
+        super().__init__(url, http=http, timeout=timeout)
         self._auth = httpx.BasicAuth(api_key, "")
-        self._timeout = timeout
-        self._own_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient()
 
-    async def aclose(self) -> None:
-        if self._own_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> PsClient:
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        await self.aclose()
 
     # -- resources --------------------------------------------------------------------------
 

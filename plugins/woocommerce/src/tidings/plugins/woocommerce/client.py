@@ -15,14 +15,14 @@ import secrets
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 from oauthlib import oauth1
 
 from tidings.core.errors import TidingsError
+from tidings.core.shop_client import ShopClient
 
 __all__ = [
     "API_PREFIX",
@@ -84,32 +84,15 @@ class _WooOAuth1(oauth1.Client):
         return [(k, v) for k, v in params if k != "oauth_version"]
 
 
-class WooClient:
+class WooClient(ShopClient):
     """Read-only access to one shop. Close it (``async with``) unless ``http`` was given."""
 
     def __init__(self, url: str, consumer_key: str, consumer_secret: str, *,
                  http: httpx.AsyncClient | None = None, timeout: float = 30) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"{url!r} is not an http(s) address")
-        self.url = url.rstrip("/")
-        self.https = parts.scheme == "https"
+        super().__init__(url, http=http, timeout=timeout)
         self._key = consumer_key
         self._secret = consumer_secret
-        self._timeout = timeout
-        self._own_http = http is None
-        self._http = http if http is not None else httpx.AsyncClient()
 
-    async def aclose(self) -> None:
-        if self._own_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> WooClient:
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        await self.aclose()
 
     # -- resources --------------------------------------------------------------------------
 
