@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from tidings.core.hub import Hub
 
-__all__ = ["MAX_BACKOFF", "backoff_delay", "baseline", "poll_forever"]
+__all__ = ["MAX_BACKOFF", "backoff_delay", "baseline", "poll_forever", "start_pollers"]
+
+M = TypeVar("M", bound=BaseModel)
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 900.0  # seconds: a shop down for hours is still retried every 15 minutes
@@ -74,3 +78,15 @@ async def baseline(hub: Hub, namespace: str, store_id: str) -> datetime:
             await hub.store.set_state(namespace, key, found)
         known[(namespace, store_id)] = datetime.fromisoformat(str(found))
     return known[(namespace, store_id)]
+
+
+async def start_pollers(hub: Hub, platform: str, options: type[M],
+                        run: Callable[[Hub, str, M], Coroutine[Any, Any, None]]) -> None:
+    """For each store of ``platform``: fix its baseline now, and poll if ``poll_interval``."""
+    for store_id, store in hub.settings.stores.items():
+        if store.platform != platform:
+            continue
+        await baseline(hub, platform, store_id)  # from now on, unseen orders are new orders
+        parsed = options.model_validate(store.options)
+        if getattr(parsed, "poll_interval", 0):
+            hub.spawn(run(hub, store_id, parsed), name=f"{platform}-poll:{store_id}")

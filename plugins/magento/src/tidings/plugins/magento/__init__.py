@@ -13,10 +13,10 @@ from starlette.routing import BaseRoute, Route
 
 from tidings.core.hookspecs import hookimpl
 from tidings.core.platform import Platform
+from tidings.core.polling import start_pollers
 from tidings.plugins.magento import check
 from tidings.plugins.magento.config import MagentoOptions
 from tidings.plugins.magento.poll import run_poller
-from tidings.plugins.magento.sync import baseline
 from tidings.plugins.magento.webhook import receive
 
 if TYPE_CHECKING:
@@ -41,10 +41,4 @@ def register_commands(cli: click.Group) -> None:
 
 @hookimpl
 async def startup(hub: Hub) -> None:
-    for store_id, store in hub.settings.stores.items():
-        if store.platform != "magento":
-            continue
-        await baseline(hub, store_id)  # from now on, unseen orders are new orders
-        options = MagentoOptions.model_validate(store.options)
-        if options.poll_interval:
-            hub.spawn(run_poller(hub, store_id, options), name=f"magento-poll:{store_id}")
+    await start_pollers(hub, "magento", MagentoOptions, run_poller)

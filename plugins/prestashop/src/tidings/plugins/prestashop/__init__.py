@@ -9,6 +9,7 @@ import click
 
 from tidings.core.hookspecs import hookimpl
 from tidings.core.platform import Platform
+from tidings.core.polling import start_pollers
 from tidings.plugins.prestashop import check
 from tidings.plugins.prestashop.config import PrestaShopOptions
 from tidings.plugins.prestashop.poll import run_poller
@@ -29,9 +30,4 @@ def register_commands(cli: click.Group) -> None:
 
 @hookimpl
 async def startup(hub: Hub) -> None:
-    for store_id, store in hub.settings.stores.items():
-        if store.platform != "prestashop":
-            continue
-        options = PrestaShopOptions.model_validate(store.options)
-        if options.poll_interval:
-            hub.spawn(run_poller(hub, store_id, options), name=f"prestashop-poll:{store_id}")
+    await start_pollers(hub, "prestashop", PrestaShopOptions, run_poller)

@@ -10,10 +10,10 @@ from starlette.routing import BaseRoute, Route
 
 from tidings.core.hookspecs import hookimpl
 from tidings.core.platform import Platform
+from tidings.core.polling import start_pollers
 from tidings.plugins.woocommerce import check
 from tidings.plugins.woocommerce.config import WooOptions
 from tidings.plugins.woocommerce.poll import run_poller
-from tidings.plugins.woocommerce.sync import baseline
 from tidings.plugins.woocommerce.webhook import receive
 
 if TYPE_CHECKING:
@@ -37,10 +37,4 @@ def register_commands(cli: click.Group) -> None:
 
 @hookimpl
 async def startup(hub: Hub) -> None:
-    for store_id, store in hub.settings.stores.items():
-        if store.platform != "woocommerce":
-            continue
-        await baseline(hub, store_id)  # from now on, unseen orders are new orders
-        options = WooOptions.model_validate(store.options)
-        if options.poll_interval:
-            hub.spawn(run_poller(hub, store_id, options), name=f"woocommerce-poll:{store_id}")
+    await start_pollers(hub, "woocommerce", WooOptions, run_poller)
