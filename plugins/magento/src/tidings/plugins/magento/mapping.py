@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tidings.core.events import Address, LineItem, Order, Recipient, Refund, Tracking
+from tidings.core.shop_values import amount as _money
+from tidings.core.shop_values import text as _text
+from tidings.core.shop_values import utc as parse_utc
 
 __all__ = [
     "CANCELED",
@@ -34,27 +36,6 @@ __all__ = [
 
 CANCELED = "canceled"  # Magento\Sales\Model\Order::STATE_CANCELED
 PENDING_PAYMENT = "pending_payment"  # online payment not finished; Magento mails nobody yet
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _money(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value if value not in (None, "") else "0"))
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount") from None
-
-
-def parse_utc(value: Any) -> datetime | None:
-    """Magento's ``created_at``/``updated_at``: no zone, and UTC whatever the store's zone."""
-    if not value:
-        return None
-    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
 def magento_datetime(value: datetime) -> str:

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tidings.core.events import Address, LineItem, Order, Recipient, Refund, Tracking
+from tidings.core.shop_values import amount as _money
+from tidings.core.shop_values import text as _text
 
 __all__ = [
     "Step",
@@ -34,20 +36,6 @@ ZERO_DATE = "0000-00-00 00:00:00"
 
 def flag(row: Mapping[str, Any] | None, name: str) -> bool:
     return row is not None and str(row.get(name) or "0").strip() not in ("0", "", "false")
-
-
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, list | dict):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _money(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value if value not in (None, "") else "0"))
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount") from None
 
 
 def parse_local(value: Any, timezone: str) -> datetime | None:

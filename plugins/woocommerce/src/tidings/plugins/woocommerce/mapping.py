@@ -9,13 +9,15 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from babel.languages import get_official_languages
 
 from tidings.core.events import Address, LineItem, Order, Recipient, Refund, Tracking
+from tidings.core.shop_values import amount as _money
+from tidings.core.shop_values import text
+from tidings.core.shop_values import utc as parse_gmt
 
 __all__ = [
     "Transition",
@@ -36,24 +38,8 @@ PAID_LIKE = ("processing", "completed")
 
 def _text(value: Any) -> str | None:
     """WooCommerce sends HTML entities in names (``&ndash;``); mail wants the characters."""
-    if value is None:
-        return None
-    text = html.unescape(str(value)).strip()
-    return text or None
-
-
-def _money(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value if value not in (None, "") else "0"))
-    except InvalidOperation:
-        raise ValueError(f"{value!r} is not an amount") from None
-
-
-def parse_gmt(value: Any) -> datetime | None:
-    """WooCommerce's ``…_gmt`` dates carry no offset; they are UTC."""
-    if not value:
-        return None
-    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+    found = text(value)
+    return text(html.unescape(found)) if found else None
 
 
 def _meta(entries: Any) -> dict[str, Any]:
