@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-__all__ = ["ShopClient"]
+__all__ = ["ShopClient", "failure", "where"]
 
 
 class ShopClient:
@@ -39,3 +39,28 @@ class ShopClient:
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
         await self.aclose()
+
+
+def failure(response: httpx.Response, url: str,
+            credentials: str = "the credentials") -> tuple[str, str]:
+    """``(kind, sentence)`` for a shop's non-2xx answer, the same on every platform.
+
+    ``kind`` is ``auth`` (401/403), ``not_found`` (404), ``unreachable`` (429, 5xx:
+    try later) or ``other``; each client maps the kind to its own exception class.
+    """
+    status = response.status_code
+    if status in (401, 403):
+        return "auth", f"{url} refused {credentials} (HTTP {status})"
+    if status == 404:
+        return "not_found", f"{url} was not found (HTTP 404)"
+    if status == 429 or status >= 500:
+        return "unreachable", f"{url} failed with HTTP {status}"
+    if response.is_redirect:
+        target = response.headers.get("Location", "elsewhere")
+        return "other", f"{url} redirects to {target}; set url to the shop's final address"
+    return "other", f"{url} answered HTTP {status}"
+
+
+def where(response: httpx.Response) -> str:
+    """The address answered, without the query (it may carry credentials)."""
+    return str(response.url.copy_with(query=None))

@@ -22,7 +22,7 @@ import httpx
 from oauthlib import oauth1
 
 from tidings.core.errors import TidingsError
-from tidings.core.shop_client import ShopClient
+from tidings.core.shop_client import ShopClient, failure
 
 __all__ = [
     "Filter",
@@ -238,18 +238,10 @@ def _status_error(response: httpx.Response, url: str) -> MagentoError:
         message = _fill(body["message"], parameters)
         if isinstance(parameters, Mapping) and isinstance(parameters.get("resources"), str):
             resources = parameters["resources"]
-    kind: type[MagentoError] = MagentoError
-    reason = f"{url} answered HTTP {status}"
-    if status in (401, 403):
-        kind, reason = MagentoAuthError, f"{url} refused the credentials (HTTP {status})"
-    elif status == 404:
-        kind, reason = MagentoNotFound, f"{url} was not found (HTTP 404)"
-    elif status == 429 or status >= 500:
-        kind, reason = MagentoUnreachable, f"{url} failed with HTTP {status}"
-    elif response.is_redirect:
-        where = response.headers.get("Location", "elsewhere")
-        reason = f"{url} redirects to {where}; set url to the shop's final address"
-    return kind(reason, url=url, status=status, magento_message=message, resources=resources)
+    kind, reason = failure(response, url)
+    cls = {"auth": MagentoAuthError, "not_found": MagentoNotFound,
+           "unreachable": MagentoUnreachable}.get(kind, MagentoError)
+    return cls(reason, url=url, status=status, magento_message=message, resources=resources)
 
 
 def _json(response: httpx.Response) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from tidings.core.errors import TidingsError
-from tidings.core.shop_client import ShopClient
+from tidings.core.shop_client import ShopClient, failure
 
 __all__ = [
     "CUSTOMER_FIELDS",
@@ -223,23 +223,13 @@ def _ps_message(response: httpx.Response) -> str | None:
 def _status_error(response: httpx.Response, url: str) -> PsError:
     status = response.status_code
     message = _ps_message(response)
-    if status in (401, 403):
-        return PsAuthError(f"{url} refused the webservice key (HTTP {status})", url=url,
-                           status=status, ps_message=message)
     if status == 503:
         return PsDisabled(f"{url} answered HTTP 503: the webservice is off", url=url,
                           status=status, ps_message=message)
-    if status == 404:
-        return PsNotFound(f"{url} was not found (HTTP 404)", url=url, status=status,
-                          ps_message=message)
-    if status == 429 or status >= 500:
-        return PsUnreachable(f"{url} failed with HTTP {status}", url=url, status=status,
-                             ps_message=message)
-    if response.is_redirect:
-        where = response.headers.get("Location", "elsewhere")
-        return PsError(f"{url} redirects to {where}; set url to the shop's final address",
-                       url=url, status=status)
-    return PsError(f"{url} answered HTTP {status}", url=url, status=status, ps_message=message)
+    kind, reason = failure(response, url, "the webservice key")
+    cls = {"auth": PsAuthError, "not_found": PsNotFound,
+           "unreachable": PsUnreachable}.get(kind, PsError)
+    return cls(reason, url=url, status=status, ps_message=message)
 
 
 def _where(response: httpx.Response) -> str:

@@ -22,7 +22,7 @@ import httpx
 from oauthlib import oauth1
 
 from tidings.core.errors import TidingsError
-from tidings.core.shop_client import ShopClient
+from tidings.core.shop_client import ShopClient, failure
 
 __all__ = [
     "API_PREFIX",
@@ -207,18 +207,10 @@ def _status_error(response: httpx.Response, url: str) -> WooError:
     if isinstance(body, dict):
         code = body.get("code") if isinstance(body.get("code"), str) else None
         message = body.get("message") if isinstance(body.get("message"), str) else None
-    kind: type[WooError] = WooError
-    reason = f"{url} answered HTTP {status}"
-    if status in (401, 403):
-        kind, reason = WooAuthError, f"{url} refused the REST keys (HTTP {status})"
-    elif status == 404:
-        kind, reason = WooNotFound, f"{url} was not found (HTTP 404)"
-    elif status == 429 or status >= 500:
-        kind, reason = WooUnreachable, f"{url} failed with HTTP {status}"
-    elif response.is_redirect:
-        where = response.headers.get("Location", "elsewhere")
-        reason = f"{url} redirects to {where}; set url to the shop's final address"
-    return kind(reason, url=url, status=status, code=code, wc_message=message)
+    kind, reason = failure(response, url, "the REST keys")
+    cls = {"auth": WooAuthError, "not_found": WooNotFound,
+           "unreachable": WooUnreachable}.get(kind, WooError)
+    return cls(reason, url=url, status=status, code=code, wc_message=message)
 
 
 def _where(response: httpx.Response) -> str:
