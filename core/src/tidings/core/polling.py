@@ -18,11 +18,19 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     from tidings.core.hub import Hub
 
-__all__ = ["MAX_BACKOFF", "backoff_delay", "baseline", "poll_forever", "start_pollers"]
+__all__ = [
+    "MAX_BACKOFF",
+    "backoff_delay",
+    "baseline",
+    "entity_lock",
+    "poll_forever",
+    "start_pollers",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
 log = logging.getLogger(__name__)
+_LOCKS = [asyncio.Lock() for _ in range(64)]
 MAX_BACKOFF = 900.0  # seconds: a shop down for hours is still retried every 15 minutes
 
 
@@ -90,3 +98,8 @@ async def start_pollers(hub: Hub, platform: str, options: type[M],
         parsed = options.model_validate(store.options)
         if getattr(parsed, "poll_interval", 0):
             hub.spawn(run(hub, store_id, parsed), name=f"{platform}-poll:{store_id}")
+
+
+def entity_lock(store_id: str, key: str) -> asyncio.Lock:
+    """A lock per (store, order), striped: a webhook and a poll never decide one order at once."""
+    return _LOCKS[hash((store_id, key)) % len(_LOCKS)]

@@ -22,7 +22,7 @@ import httpx
 from oauthlib import oauth1
 
 from tidings.core.errors import TidingsError
-from tidings.core.shop_client import ShopClient, failure
+from tidings.core.shop_client import ShopClient, failure, where
 
 __all__ = [
     "Filter",
@@ -248,7 +248,7 @@ def _json(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError as exc:
-        where = str(response.url.copy_with(query=None))
+        shown = where(response)
         kind = response.headers.get("Content-Type", "no content type")
-        raise MagentoError(f"{where} did not answer JSON ({kind}); is this a Magento shop?",
-                           url=where, status=response.status_code) from exc
+        raise MagentoError(f"{shown} did not answer JSON ({kind}); is this a Magento shop?",
+                           url=shown, status=response.status_code) from exc

@@ -15,7 +15,6 @@ mailed, so a first run never mails history.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import datetime
@@ -56,11 +55,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 NAMESPACE = "magento"
-_LOCKS = [asyncio.Lock() for _ in range(64)]  # striped: one order's changes never interleave
 
-
-def _lock(store_id: str, number: str) -> asyncio.Lock:
-    return _LOCKS[hash((store_id, number)) % len(_LOCKS)]
 
 
 def _options(hub: Hub, store_id: str) -> tuple[StoreConfig, MagentoOptions]:
@@ -117,7 +112,7 @@ async def observe_order(hub: Hub, store_id: str, mg: Mapping[str, Any], *, sourc
         raise EventRejected("invalid_payload", "the order has no increment_id")
     state_now = str(mg.get("state") or "")
     key = f"{store_id}:order:{number}"
-    async with _lock(store_id, number):
+    async with polling.entity_lock(store_id, number):
         memory: dict[str, Any] = await hub.store.get_state(NAMESPACE, key) or {}
         updated = str(mg.get("updated_at") or "")
         if memory and updated and updated < memory.get("updated", ""):

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from tidings.core.errors import TidingsError
-from tidings.core.shop_client import ShopClient, failure
+from tidings.core.shop_client import ShopClient, failure, where
 
 __all__ = [
     "CUSTOMER_FIELDS",
@@ -164,8 +164,8 @@ class PsClient(ShopClient):
             return []
         rows = body.get(resource) if isinstance(body, dict) else None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise PsError(f"{_where(response)} did not answer a list of {resource}",
-                          url=_where(response), status=response.status_code)
+            raise PsError(f"{where(response)} did not answer a list of {resource}",
+                          url=where(response), status=response.status_code)
         return rows
 
     async def _one(self, name: str, path: str) -> dict[str, Any]:
@@ -173,8 +173,8 @@ class PsClient(ShopClient):
         body = _json(response)
         found = body.get(name) if isinstance(body, dict) else None
         if not isinstance(found, dict):
-            raise PsError(f"{_where(response)} did not answer one {name}",
-                          url=_where(response), status=response.status_code)
+            raise PsError(f"{where(response)} did not answer one {name}",
+                          url=where(response), status=response.status_code)
         return found
 
     async def _get(self, path: str, params: Mapping[str, str], *, json: bool = True
@@ -232,15 +232,12 @@ def _status_error(response: httpx.Response, url: str) -> PsError:
     return cls(reason, url=url, status=status, ps_message=message)
 
 
-def _where(response: httpx.Response) -> str:
-    return str(response.url.copy_with(query=None))
-
 
 def _json(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError as exc:
         kind = response.headers.get("Content-Type", "no content type")
-        raise PsError(f"{_where(response)} did not answer JSON ({kind}); is this a PrestaShop "
-                      "webservice (1.7 or later)?", url=_where(response),
+        raise PsError(f"{where(response)} did not answer JSON ({kind}); is this a PrestaShop "
+                      "webservice (1.7 or later)?", url=where(response),
                       status=response.status_code) from exc

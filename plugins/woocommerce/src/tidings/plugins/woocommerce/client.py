@@ -22,7 +22,7 @@ import httpx
 from oauthlib import oauth1
 
 from tidings.core.errors import TidingsError
-from tidings.core.shop_client import ShopClient, failure
+from tidings.core.shop_client import ShopClient, failure, where
 
 __all__ = [
     "API_PREFIX",
@@ -213,34 +213,30 @@ def _status_error(response: httpx.Response, url: str) -> WooError:
     return cls(reason, url=url, status=status, code=code, wc_message=message)
 
 
-def _where(response: httpx.Response) -> str:
-    """The address answered, without the query (it carries the consumer key)."""
-    return str(response.url.copy_with(query=None))
-
 
 def _json(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError as exc:
         kind = response.headers.get("Content-Type", "no content type")
-        raise WooError(f"{_where(response)} did not answer JSON ({kind}); is this the "
-                       "WordPress site running WooCommerce?", url=_where(response),
+        raise WooError(f"{where(response)} did not answer JSON ({kind}); is this the "
+                       "WordPress site running WooCommerce?", url=where(response),
                        status=response.status_code) from exc
 
 
 def _list(response: httpx.Response) -> list[dict[str, Any]]:
     body = _json(response)
     if not isinstance(body, list) or not all(isinstance(item, dict) for item in body):
-        raise WooError(f"{_where(response)} did not answer a JSON list of objects",
-                       url=_where(response), status=response.status_code)
+        raise WooError(f"{where(response)} did not answer a JSON list of objects",
+                       url=where(response), status=response.status_code)
     return body
 
 
 def _object(response: httpx.Response) -> dict[str, Any]:
     body = _json(response)
     if not isinstance(body, dict):
-        raise WooError(f"{_where(response)} did not answer a JSON object",
-                       url=_where(response), status=response.status_code)
+        raise WooError(f"{where(response)} did not answer a JSON object",
+                       url=where(response), status=response.status_code)
     return body
 
 

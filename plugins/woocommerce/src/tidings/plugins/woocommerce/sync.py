@@ -12,7 +12,6 @@ collapse into one mail in the store's unique key.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import Mapping
@@ -51,11 +50,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 NAMESPACE = "woocommerce"
-_LOCKS = [asyncio.Lock() for _ in range(64)]  # striped: one order's changes never interleave
 
-
-def _lock(store_id: str, order_id: str) -> asyncio.Lock:
-    return _LOCKS[hash((store_id, order_id)) % len(_LOCKS)]
 
 
 def _options(hub: Hub, store_id: str) -> tuple[StoreConfig, WooOptions]:
@@ -93,7 +88,7 @@ async def observe_order(
     status = str(order.get("status") or "")
     modified = str(order.get("date_modified_gmt") or "")
     key = f"{store_id}:order:{order_id}"
-    async with _lock(store_id, order_id):
+    async with polling.entity_lock(store_id, order_id):
         state: dict[str, Any] = await hub.store.get_state(NAMESPACE, key) or {}
         if state:
             if modified and modified < state.get("modified", ""):
