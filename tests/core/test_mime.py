@@ -53,6 +53,18 @@ def test_parses_back_exactly() -> None:
     assert plain.get_content_charset() == "utf-8"
 
 
+def test_long_folded_headers_keep_crlf_line_endings() -> None:
+    """SMTP transports send these bytes as they are, so a fold must never be a bare LF."""
+    subject = "Ihre Bestellung Nr. 1042 wurde versandt — Grüße aus München " * 3
+    mail = build(subject=subject, headers={"X-Campaign": "Frühling " * 20})
+    raw = mail.to_bytes()
+    assert b"\n" not in raw.replace(b"\r\n", b"") and raw.endswith(b"\r\n")
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\n " in head  # folded
+    msg = parse(raw)
+    assert msg["Subject"] == subject.strip() and msg["X-Campaign"] == ("Frühling " * 20).strip()
+
+
 def test_same_result_as_the_standard_library() -> None:
     mail = build()
     ours = parse(mail.to_bytes())

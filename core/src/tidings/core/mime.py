@@ -9,7 +9,7 @@ subject with a NUL) can add a header or break the structure.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import re
 import secrets
 import time
@@ -21,7 +21,6 @@ from tidings.core.config import MailAddress
 
 __all__ = ["OutgoingMail", "clean_header", "make_message_id"]
 
-_NEWLINES = re.compile(r"\r\n|\r|\n")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 ftext
 _RESERVED = frozenset(
@@ -40,7 +39,7 @@ def _encode(value: str) -> str:
     value = clean_header(value)
     if value.isascii() and len(value) < 900:
         return value
-    return Header(value, "utf-8", maxlinelen=76).encode()
+    return Header(value, "utf-8", maxlinelen=76).encode(linesep="\r\n")
 
 
 def _address(addr: MailAddress) -> str:
@@ -49,10 +48,18 @@ def _address(addr: MailAddress) -> str:
 
 
 def _b64(text: str) -> bytes:
-    # Text is encoded in canonical form (CRLF line breaks, RFC 2045 §6.8); encodebytes
-    # gives 76-character lines in one C call, twice as fast as chunking in Python.
-    raw = _NEWLINES.sub("\r\n", text).encode("utf-8")
-    return base64.encodebytes(raw).replace(b"\n", b"\r\n")
+    # Canonical form first (CRLF line breaks, RFC 2045 §6.8), on bytes, where replace
+    # is a memchr scan; then one C call for the whole body and 76-character lines by
+    # slicing: base64.encodebytes loops in Python over 57-byte chunks (twice the cost).
+    raw = text.encode("utf-8")
+    if b"\r" in raw:
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    encoded = binascii.b2a_base64(raw.replace(b"\n", b"\r\n"), newline=False)
+    if not encoded:
+        return b""
+    lines = [encoded[i:i + 76] for i in range(0, len(encoded), 76)]
+    lines.append(b"")
+    return b"\r\n".join(lines)
 
 
 def make_message_id(domain: str) -> str:
@@ -74,7 +81,8 @@ class OutgoingMail:
     tags: list[str] = field(default_factory=list)
 
     def to_bytes(self) -> bytes:
-        """The whole message, CRLF line endings, ready for SMTP ``DATA``."""
+        """The whole message in wire form: CRLF line endings only (folds included),
+        ending in CRLF, lines under 998 bytes; SMTP sends it as it is, dot-stuffed."""
         boundary = f"=_tidings_{secrets.token_hex(12)}"
         lines = [
             f"From: {_address(self.sender)}",

@@ -167,7 +167,10 @@ class Worker:
         store = hub.settings.stores.get(c.store_id)
         if store is None:
             raise _NotSent(f"store {c.store_id!r} is no longer configured")
-        recipient = Recipient(email=c.recipient_email, name=c.recipient_name, locale=c.locale)
+        # Validated when the event was accepted; validating the address again costs more
+        # than building the MIME headers.
+        recipient = Recipient.model_construct(email=c.recipient_email, name=c.recipient_name,
+                                              locale=c.locale)
         try:
             data = EventData.model_validate(c.data)
             rendered = hub.render(c.template, c.store_id, recipient, data, c.event_type,

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import aiosmtplib
+from aiosmtplib import SMTPResponse, SMTPStatus
 from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from tidings.core.errors import PermanentDeliveryError, TransientDeliveryError
@@ -99,6 +100,30 @@ def _map_errors() -> Iterator[None]:
         raise TransientDeliveryError(f"SMTP connection problem: {why}") from exc
 
 
+async def _data(client: aiosmtplib.SMTP, payload: bytes, read_timeout: float) -> SMTPResponse:
+    """DATA for a message already in wire form (:meth:`OutgoingMail.to_bytes`: CRLF only).
+
+    ``SMTP.data`` re-scans every line of the body with two regular expressions to
+    normalize line endings and quote periods, a quarter of the whole send cost in the
+    bench profile; here the only scan left is the dot-stuffing, one C ``replace``.
+    """
+    start = await client.execute_command(b"DATA")
+    if start.code != SMTPStatus.start_input:
+        raise aiosmtplib.SMTPDataError(start.code, start.message)
+    protocol = client.protocol
+    if protocol is None:
+        raise aiosmtplib.SMTPServerDisconnected("connection lost before the message was sent")
+    try:
+        protocol.write(payload.replace(b"\r\n.", b"\r\n..") + b".\r\n")
+        response = await protocol.read_response(timeout=read_timeout)
+    except BaseException:
+        client.close()  # the dialogue is out of step: never reuse this connection
+        raise
+    if response.code != SMTPStatus.completed:
+        raise aiosmtplib.SMTPDataError(response.code, response.message)
+    return response
+
+
 class SmtpTransport(Transport):
     def __init__(self, name: str, options: SmtpOptions) -> None:
         super().__init__(name)
@@ -154,7 +179,7 @@ class SmtpTransport(Transport):
                     # MAIL, RCPT, DATA one by one, to keep the server's final reply with its code.
                     await client.mail(mail.sender.email)
                     await client.rcpt(mail.to.email)
-                    response = await client.data(payload)
+                    response = await _data(client, payload, self.options.timeout)
             except BaseException:
                 if client is not None:
                     client.close()
