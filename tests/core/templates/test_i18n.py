@@ -8,6 +8,7 @@ import string
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel import Locale, localedata
@@ -17,7 +18,7 @@ from tidings.core.config import StoreConfig
 from tidings.core.events import EventData
 from tidings.core.samples import SAMPLE_ORDER, sample
 from tidings.core.templates import Renderer, available_locales
-from tidings.core.templates._i18n import formatter, money_format, resolve_locale
+from tidings.core.templates._i18n import _Memo, formatter, money_format, resolve_locale
 
 PACKAGE = Path(__file__).parents[3] / "core/src/tidings/core/templates"
 MSGID = re.compile(r"""\b_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
@@ -133,6 +134,23 @@ def test_dates_use_the_store_time_zone() -> None:
     assert berlin.number(Decimal("1234.5")) == "1,234.5"
     assert berlin.money(Decimal("5"), "usd") == "$5.00"
     assert berlin.country("DE") == "Germany"
+
+
+def test_remembered_dates_tell_equal_wall_times_apart() -> None:
+    # 02:30 happens twice in Berlin on 2025-10-26; the two compare equal in Python.
+    locale, language = resolve_locale(["en"])
+    utc = formatter(locale, language, "UTC", "EUR")
+    first = datetime(2025, 10, 26, 2, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    second = first.replace(fold=1)
+    assert first == second
+    assert utc.date(first, "HH:mm") == "00:30"
+    assert utc.date(second, "HH:mm") == "01:30"
+
+
+def test_remembered_results_are_bounded() -> None:
+    memo = _Memo(str, size=3)
+    assert [memo[n] for n in (1, 2, 3, 4, 4)] == ["1", "2", "3", "4", "4"]
+    assert len(memo) == 1
 
 
 @pytest.mark.parametrize("currency", ["EUR", "USD", "JPY", "CHF", "BHD", "INR", "GBP", "SEK"])

@@ -166,7 +166,7 @@ class Renderer:
             "data": data,
             "order": order,
             "event": EventView(type=event_type or template, id=event_id),
-            "locale": str(locale),
+            "locale": fmt.locale_name,
             **fmt.helpers,
         }
         if extra:
@@ -175,7 +175,7 @@ class Renderer:
             subject, body, text = compiled.render(context)
         except CompileError as exc:
             raise TemplateError(template, str(exc)) from exc.__cause__
-        return RenderedMail(subject, body, text, str(locale), compiled.version)
+        return RenderedMail(subject, body, text, fmt.locale_name, compiled.version)
 
     def check(self, store: StoreConfig, *, render_samples: bool = True) -> list[str]:
         """Compile every template the store would use, overrides included.
