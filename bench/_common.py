@@ -115,7 +115,7 @@ address = "Northwind Outfitters GmbH\\nKastanienallee 12\\n10435 Berlin\\nGerman
 
 
 def hub_toml(db: Path, smtp_port: int, *, store: str | None = None, concurrency: int = 10,
-             pool_size: int = 4, http_port: int = 0) -> str:
+             pool_size: int = 4, http_port: int = 0, processes: int = 1) -> str:
     return f"""
 [server]
 host = "127.0.0.1"
@@ -126,6 +126,7 @@ path = "{db}"
 
 [delivery]
 concurrency = {concurrency}
+processes = {processes}
 poll_interval = 0.05
 
 [transports.main]

@@ -1,6 +1,6 @@
 """Figure 2 (child): drain N queued order confirmations through the hub's real worker.
 
-usage: e2e.py SINK_PORT N [--concurrency C] [--pool P] [--workdir DIR]
+usage: e2e.py SINK_PORT N [--concurrency C] [--pool P] [--processes K] [--workdir DIR]
 
 The queue is pre-filled through the store's own schema (one event + one
 ``order.placed`` message per order, exactly the rows ``Hub.accept`` writes),
@@ -104,12 +104,14 @@ def mail_size(hub: Hub) -> int:
     return len(mail.to_bytes())
 
 
-def setup(workdir: Path, sink_port: int, concurrency: int, pool: int) -> tuple[Path, Path]:
+def setup(workdir: Path, sink_port: int, concurrency: int, pool: int,
+          processes: int = 1) -> tuple[Path, Path]:
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     db = workdir / "tidings.db"
     cfg = workdir / "tidings.toml"
-    cfg.write_text(hub_toml(db, sink_port, concurrency=concurrency, pool_size=pool))
+    cfg.write_text(hub_toml(db, sink_port, concurrency=concurrency, pool_size=pool,
+                            processes=processes))
     return db, cfg
 
 
@@ -148,9 +150,10 @@ def main() -> None:
     ap.add_argument("n", type=int)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--pool", type=int, default=16)
+    ap.add_argument("--processes", type=int, default=1)
     ap.add_argument("--workdir", type=Path, default=BENCH / "work" / "e2e")
     args = ap.parse_args()
-    db, cfg = setup(args.workdir, args.sink_port, args.concurrency, args.pool)
+    db, cfg = setup(args.workdir, args.sink_port, args.concurrency, args.pool, args.processes)
     import uvloop
 
     hub = Hub.from_config(cfg)
@@ -163,7 +166,7 @@ def main() -> None:
     elapsed, counts = uvloop.run(drain(hub, db, args.n, timeout=600))
     emit({"n": args.n, "seconds": elapsed, "rate": args.n / elapsed, "mail_bytes": size,
           "prefill_s": fill_s, "counts": counts, "concurrency": args.concurrency,
-          "pool": args.pool})
+          "pool": args.pool, "processes": args.processes})
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
 """Start a server for the webhook benchmark, with the uvicorn settings of ``tidings serve``.
 
 usage: serve.py hub CONFIG [--pause-worker]   the real hub (create_app), as ``tidings serve``
-       serve.py noop PORT                     the no-write reference: a tiny Starlette app
+       serve.py nowrite CONFIG                the reference: the same hub app on a store
+                                              that writes nothing (bench/nowrite.py)
+       serve.py bare PORT                     the floor: a tiny Starlette app
 
-The reference answers the same path and does what any webhook receiver must do
-before writing (read the body, check the HMAC signature, parse the JSON) and
-then answers 200 without touching a database.
+The reference runs everything the hub runs for a delivery (routes, middleware,
+signature check, mapping, validation, planning) except storage, so the ratio
+is the cost of durable storage. The floor answers the same path after doing
+only what any webhook receiver must (read the body, check the HMAC signature,
+parse the JSON), without touching a database: no Tidings code at all.
 
 ``--pause-worker`` replaces the hub's delivery loop by a no-op (in this process
 only; core is untouched), so the figure is ingest alone; without it the worker
@@ -29,10 +33,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import WEBHOOK_SECRET  # noqa: E402
+from _common import WEBHOOK_SECRET
+from nowrite import PAST, NoWriteStore
 
 
-def noop_app() -> Starlette:
+def bare_app() -> Starlette:
     key = WEBHOOK_SECRET.encode()
 
     async def receive(request: Request) -> JSONResponse:
@@ -59,16 +64,21 @@ def serve(app: object, host: str, port: int) -> None:
 
 def main() -> None:
     kind = sys.argv[1]
-    if kind == "noop":
-        serve(noop_app(), "127.0.0.1", int(sys.argv[2]))
+    if kind == "bare":
+        serve(bare_app(), "127.0.0.1", int(sys.argv[2]))
         return
     from tidings.core.api import create_app
     from tidings.core.hub import Hub
 
     hub = Hub.from_config(Path(sys.argv[2]))
+    if kind == "nowrite":
+        seed = {("woocommerce", f"{store_id}:baseline"): PAST
+                for store_id, store in hub.settings.stores.items()
+                if store.platform == "woocommerce"}
+        hub = Hub(hub.settings, hub.plugins, store=NoWriteStore(seed))
     if "--pause-worker" in sys.argv:
-        async def idle() -> None:
-            while not hub.worker._stopping:  # noqa: SLF001 (bench-only pause)
+        async def idle() -> None:  # the worker's stop signal is a flag, not an event
+            while not hub.worker._stopping:  # noqa: ASYNC110
                 await asyncio.sleep(0.2)
 
         hub.worker.run = idle  # type: ignore[method-assign]

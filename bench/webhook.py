@@ -5,23 +5,29 @@ topic ``order.updated``, status ``processing``, signed like WooCommerce does
 (base64 HMAC-SHA256 of the body). Bodies and signatures are precomputed into the
 wrk Lua script, which sends them round-robin. Each Tidings round starts a fresh
 hub on a fresh database whose WooCommerce baseline is in the past, so every
-delivery is a new paid order: the hub reads the order's state, accepts two events
-(``order.placed`` to the customer, ``admin.order.new`` to the owner) and stores the
-new state, all durably, before answering.
+delivery is a new paid order: the hub reads the order's state, then writes two events
+(``order.placed`` to the customer, ``admin.order.new`` to the owner), their messages
+and the order's new state in one transaction, durably, before answering.
+
+References, same bodies and wrk settings: ``nowrite`` is the same hub app (config,
+routes, middleware, mapping, validation) on a store that writes nothing
+(``nowrite.py``); ``bare`` is the floor, a tiny Starlette app that only checks the
+signature and parses the JSON.
 
 Rates: ``wrk -t1 -c50``. p99 at half the max rate: wrk2 is not in Debian, so each of
 50 connections waits ``delay()`` ms between requests so that the offered rate is
 about half the median max rate (closed loop with think time; the achieved rate is
-reported).
+reported). The think time is exponential around its mean: a constant one keeps the
+connections answered by one group commit in step, so they arrive as bursts.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
 import hashlib
 import hmac
-import base64
 import json
 import shutil
 import sqlite3
@@ -33,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
+from _common import (
     BENCH,
     FIXTURE,
     PY,
@@ -48,6 +54,7 @@ from _common import (  # noqa: E402
     store_toml,
     wait_port,
 )
+from nowrite import PAST
 
 CONNECTIONS = 50
 PATH = "/webhooks/woocommerce/woo"
@@ -88,6 +95,7 @@ def write_lua(path: Path, bodies: list[tuple[str, str]]) -> None:
 local i, first, pause, wrapped = 0, 0, 0, 0
 function init(args)
   first = tonumber(args[1] or "0"); pause = tonumber(args[2] or "0"); i = first
+  math.randomseed(os.time())
 end
 function request()
   i = i + 1
@@ -99,7 +107,12 @@ function request()
     ["X-WC-Webhook-Signature"] = S[i],
   }}, B[i])
 end
-function delay() return pause end
+-- Exponential think time with mean `pause`: a constant one keeps connections in step
+-- (answered by one commit, they come back together), which is no shop's traffic.
+function delay()
+  if pause == 0 then return 0 end
+  return math.floor(-pause * math.log(1 - math.random()))
+end
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -116,7 +129,7 @@ def wrk(port: int, lua: Path, seconds: float, *, first: int = 0, pause_ms: int =
         connections: int = CONNECTIONS) -> dict[str, Any]:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "10s",
            "-s", str(lua), f"http://127.0.0.1:{port}{PATH}", "--", str(first), str(pause_ms)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout  # noqa: S603
     line = next(x for x in out.splitlines() if x.startswith("WRK_JSON "))
     r: dict[str, Any] = json.loads(line[len("WRK_JSON "):])
     r["rate"] = r["requests"] / (r["duration_us"] / 1e6)
@@ -140,7 +153,7 @@ def fresh_hub(workdir: Path, smtp_port: int) -> tuple[Path, Path, int]:
         s = SqliteStore(db)
         await s.open()
         # Tidings has served this shop for years: every order in the bodies is new.
-        await s.set_state("woocommerce", "woo:baseline", "2000-01-01T00:00:00+00:00")
+        await s.set_state("woocommerce", "woo:baseline", PAST)
         await s.close()
 
     asyncio.run(prepare())
@@ -148,7 +161,7 @@ def fresh_hub(workdir: Path, smtp_port: int) -> tuple[Path, Path, int]:
 
 
 def run_server(args: list[str], port: int) -> subprocess.Popen[Any]:
-    proc = subprocess.Popen([PY, str(BENCH / "serve.py"), *args], cwd=BENCH.parent,
+    proc = subprocess.Popen([PY, str(BENCH / "serve.py"), *args], cwd=BENCH.parent,  # noqa: S603
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_port(port)
@@ -177,9 +190,16 @@ def tidings_round(lua: Path, smtp_port: int, seconds: float, warm_first: int, *,
     return result
 
 
-def noop_round(lua: Path, seconds: float, warm_first: int) -> dict[str, Any]:
-    port = free_port()
-    proc = run_server(["noop", str(port)], port)
+def reference_round(kind: str, lua: Path, smtp_port: int, seconds: float,
+                    warm_first: int) -> dict[str, Any]:
+    """``nowrite``: the same hub app on a store that writes nothing; ``bare``: the floor."""
+    if kind == "nowrite":
+        _, cfg, port = fresh_hub(BENCH / "work" / "webhook", smtp_port)
+        args = ["nowrite", str(cfg), "--pause-worker"]
+    else:
+        port = free_port()
+        args = ["bare", str(port)]
+    proc = run_server(args, port)
     try:
         wrk(port, lua, 1, first=warm_first)
         return wrk(port, lua, seconds)
@@ -197,11 +217,12 @@ def main() -> None:
     lua = BENCH / "work" / "webhook.lua"
     lua.parent.mkdir(exist_ok=True)
     write_lua(lua, make_bodies(args.bodies))
-    ours, noop, half, deliver = [], [], [], []
+    ours, nowrite, bare, half, deliver = [], [], [], [], []
     with smtp_sink() as smtp_port:
         for _ in range(ROUNDS):
             ours.append(tidings_round(lua, smtp_port, args.seconds, warm_first))
-            noop.append(noop_round(lua, args.seconds, warm_first))
+            nowrite.append(reference_round("nowrite", lua, smtp_port, args.seconds, warm_first))
+            bare.append(reference_round("bare", lua, smtp_port, args.seconds, warm_first))
         max_rate = sorted(r["rate"] for r in ours)[len(ours) // 2]
         target = max_rate / 2
         # Closed loop: rate = c / (pause + latency); correct the pause with the last latency.
@@ -218,7 +239,7 @@ def main() -> None:
     for r in ours + half + deliver:
         if r["requests"] > warm_first:
             r["warning"] = "ran past the unique bodies: replays were counted"
-    emit({"ours": ours, "noop": noop, "half": half, "deliver": deliver,
+    emit({"ours": ours, "nowrite": nowrite, "bare": bare, "half": half, "deliver": deliver,
           "target_rate": target, "connections": CONNECTIONS, "seconds": args.seconds,
           "bodies": args.bodies, "body_bytes": len(make_bodies(1)[0][0].encode())})
 

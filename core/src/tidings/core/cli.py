@@ -7,6 +7,7 @@ import dataclasses
 import json
 import secrets
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,28 @@ def serve(config_path: Path, host: str | None, port: int | None) -> None:
     server.run()
     if not server.started:
         sys.exit(1)
+
+
+@main.command(hidden=True)
+@config_option
+@click.option("--report-fd", type=int, required=True,
+              help="The pipe for send reports to the serving hub.")
+def worker(config_path: Path, report_fd: int) -> None:
+    """One extra delivery process (``delivery.processes``); ``tidings serve`` starts these."""
+    from tidings.core.processes import deliver_only
+
+    hub = _hub(config_path)
+    _event_loop(deliver_only(hub, report_fd))
+
+
+def _event_loop(main: Coroutine[Any, Any, None]) -> None:
+    """uvloop when installed (it is, with uvicorn[standard]), as ``serve`` has."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 @main.command()
@@ -234,3 +257,7 @@ def run() -> None:
     except PluginError as exc:
         click.echo(f"warning: plugin commands unavailable: {exc}", err=True)
     main(obj=plugins)
+
+
+if __name__ == "__main__":  # how ``tidings serve`` starts its delivery processes
+    run()

@@ -87,6 +87,10 @@ class DeliverySettings(_Section):
     backoff_max: float = Field(default=6 * 3600.0, gt=0)
     lease_seconds: float = Field(default=120.0, gt=0)
     concurrency: int = Field(default=10, ge=1, le=500)
+    processes: int = Field(
+        default=1, ge=1, le=64, description="Processes that deliver (render and send). Above 1, "
+        "`tidings serve` starts the extra ones, so delivery uses more than one core; rate "
+        "limits are split between them.")
     poll_interval: float = Field(default=0.25, gt=0)
     message_id_domain: str | None = Field(
         default=None, description="Domain for Message-ID headers; defaults to the From domain."

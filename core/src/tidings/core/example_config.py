@@ -26,7 +26,8 @@ keys = ["{api_key}"]
 [delivery]
 max_attempts = 8                  # then the message is "dead" and stays in the log
 backoff_base = 30                 # seconds before the first retry; doubles each time, with jitter
-# concurrency = 10
+# concurrency = 10               # mails in flight per delivery process
+# processes = 1                  # more delivery processes use more cores (big bursts)
 
 # The built-in test inbox: an SMTP server that keeps mail in memory and shows it
 # at http://127.0.0.1:8000/inbox. Turn it off in production.

@@ -95,7 +95,7 @@ async def start_pollers(hub: Hub, platform: str, options: type[M],
         if store.platform != platform:
             continue
         await baseline(hub, platform, store_id)  # from now on, unseen orders are new orders
-        parsed = options.model_validate(store.options)
+        parsed = hub.options(store_id, options)
         if getattr(parsed, "poll_interval", 0):
             hub.spawn(run(hub, store_id, parsed), name=f"{platform}-poll:{store_id}")
 

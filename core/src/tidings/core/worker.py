@@ -15,6 +15,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -27,7 +28,6 @@ from tidings.core.errors import (
 )
 from tidings.core.events import EventData, Recipient
 from tidings.core.mime import OutgoingMail, make_message_id
-from tidings.core.plugins import call_observers
 from tidings.core.retry import after_transient_failure
 from tidings.core.store.base import Claimed, MessageState, Outcome
 from tidings.core.templates import RenderedMail
@@ -63,6 +63,8 @@ class Worker:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._stopping = False
+        # Where finished attempts go: the after_send observers, or a delivery process's pipe.
+        self.report: Callable[[SendReport], None] = hub.sent
 
     def wake(self) -> None:
         """New work arrived: claim now instead of at the next poll."""
@@ -101,12 +103,10 @@ class Worker:
         if not await self.hub.store.complete(self.owner, outcome):
             log.warning("message %d: lease lost before completion; outcome dropped", claimed.id)
             return
-        report = SendReport(claimed.id, claimed.event_id, claimed.store_id, claimed.event_type,
-                            claimed.template, claimed.recipient_email, outcome.state,
-                            outcome.transport, outcome.detail, outcome.subject)
-        self.hub.spawn(call_observers(self.hub.plugins.pm.hook.after_send, hub=self.hub,
-                                      report=report),
-                       name=f"after_send:{claimed.id}")
+        self.report(SendReport(claimed.id, claimed.event_id, claimed.store_id,
+                               claimed.event_type, claimed.template, claimed.recipient_email,
+                               outcome.state, outcome.transport, outcome.detail,
+                               outcome.subject))
 
     async def _attempt(self, c: Claimed) -> Outcome:
         started = time.time()

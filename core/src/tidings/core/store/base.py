@@ -25,6 +25,7 @@ __all__ = [
     "NewEvent",
     "NewMessage",
     "Outcome",
+    "StateWrite",
     "Store",
 ]
 
@@ -39,16 +40,6 @@ class MessageState(StrEnum):
 
 
 @dataclass(frozen=True)
-class NewEvent:
-    store_id: str
-    type: str
-    idempotency_key: str
-    source: str
-    recipient: dict[str, Any]
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class NewMessage:
     template: str
     audience: str
@@ -56,6 +47,28 @@ class NewMessage:
     recipient_name: str | None
     locale: str | None
     run_at: float
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to accept, with the messages it makes (written only if it is new)."""
+
+    store_id: str
+    type: str
+    idempotency_key: str
+    source: str
+    recipient: dict[str, Any]
+    data: dict[str, Any]
+    messages: Sequence[NewMessage] = ()
+
+
+@dataclass(frozen=True)
+class StateWrite:
+    """A plugin's state value to store in the same transaction as the events beside it."""
+
+    namespace: str
+    key: str
+    value: Any
 
 
 @dataclass(frozen=True)
@@ -154,11 +167,16 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
-    async def accept(self, event: NewEvent, messages: Sequence[NewMessage]) -> Accepted:
-        """Write the event and its messages in one transaction, durable before returning.
+    async def accept(self, events: Sequence[NewEvent], states: Sequence[StateWrite] = ()
+                     ) -> list[Accepted]:
+        """Write the events, their messages and ``states`` in ONE transaction, durable
+        before returning; one result per event, in order.
 
-        A repeated ``(store_id, idempotency_key)`` writes nothing and returns the
-        first event's ids with ``duplicate=True``.
+        One transaction per delivery (a webhook's customer and owner mails and the
+        order's new state) is all-or-nothing and costs one commit, not one per
+        write. A repeated ``(store_id, idempotency_key)`` writes nothing for that
+        event and returns the first event's ids with ``duplicate=True``; the rest
+        is still written. ``states`` are upserts, as :meth:`set_state`.
         """
 
     async def claim(self, owner: str, limit: int, lease_seconds: float) -> list[Claimed]:

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from tidings.core.store.base import (
     Accepted,
@@ -28,8 +28,8 @@ from tidings.core.store.base import (
     MessageRecord,
     MessageState,
     NewEvent,
-    NewMessage,
     Outcome,
+    StateWrite,
 )
 from tidings.core.store.migrations import migrate
 
@@ -38,6 +38,7 @@ __all__ = ["SqliteStore"]
 T = TypeVar("T")
 Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
 _MAX_BATCH = 512
+_LOCK_WAIT = 10.0  # seconds a write waits for another process's lock before failing
 # What a new message copies from its event and plan (accept, resend).
 _PLAN_COLUMNS = ("event_id, store_id, event_type, template, audience, recipient_email, "
                  "recipient_name, locale")
@@ -60,19 +61,23 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
-def _settle(fut: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if fut.done():
-        return
-    if ok:
-        fut.set_result(value)
-    else:
-        fut.set_exception(value)
+def _settle(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for fut, ok, value in settled:
+        if fut.done():
+            continue
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)
 
 
 class _Writer(threading.Thread):
     def __init__(self, path: Path) -> None:
         super().__init__(name="tidings-sqlite-writer", daemon=True)
         self.conn = _connect(path)
+        # Waits for another process's write lock are ours (_begin): SQLite's own handler
+        # sleeps 1, 2, 5, 10… ms, far longer than the few hundred µs such a lock is held.
+        self.conn.execute("PRAGMA busy_timeout = 0")
         self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
 
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
@@ -104,7 +109,7 @@ class _Writer(threading.Thread):
         results: list[tuple[bool, Any]] = []
         conn = self.conn
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin()
             for fn, _, _ in batch:
                 conn.execute("SAVEPOINT job")
                 try:
@@ -118,8 +123,28 @@ class _Writer(threading.Thread):
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             results = [(False, exc)] * len(batch)
+        # One wake-up per loop and batch, not per job: each is a syscall and a GIL hand-off.
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
         for (_, fut, loop), (ok, value) in zip(batch, results, strict=True):
-            loop.call_soon_threadsafe(_settle, fut, ok, value)
+            by_loop.setdefault(loop, []).append((fut, ok, value))
+        for loop, settled in by_loop.items():
+            loop.call_soon_threadsafe(_settle, settled)
+
+
+    def _begin(self) -> None:
+        """Take the write lock, polling briefly while another process holds it."""
+        deadline = time.monotonic() + _LOCK_WAIT
+        pause = 0.0001
+        while True:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+                if not busy or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
 
 
 class SqliteStore:
@@ -171,35 +196,18 @@ class SqliteStore:
 
     # -- the way in -------------------------------------------------------------------
 
-    async def accept(self, event: NewEvent, messages: Sequence[NewMessage]) -> Accepted:
-        def run(conn: sqlite3.Connection) -> Accepted:
+    async def accept(self, events: Sequence[NewEvent], states: Sequence[StateWrite] = ()
+                     ) -> list[Accepted]:
+        # JSON is encoded here, in the caller's thread, to keep the writer's transaction short.
+        rows = [(e, json.dumps(e.recipient), json.dumps(e.data)) for e in events]
+        values = [(w.namespace, w.key, json.dumps(w.value)) for w in states]
+
+        def run(conn: sqlite3.Connection) -> list[Accepted]:
             now = time.time()
-            row = conn.execute(
-                "INSERT INTO events (store_id, type, idempotency_key, source, recipient, data, "
-                "received_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (store_id, idempotency_key) DO NOTHING RETURNING id",
-                (event.store_id, event.type, event.idempotency_key, event.source,
-                 json.dumps(event.recipient), json.dumps(event.data), now),
-            ).fetchone()
-            if row is None:
-                (event_id,) = conn.execute(
-                    "SELECT id FROM events WHERE store_id = ? AND idempotency_key = ?",
-                    (event.store_id, event.idempotency_key)).fetchone()
-                ids = [r[0] for r in conn.execute(
-                    "SELECT id FROM messages WHERE event_id = ? ORDER BY id", (event_id,))]
-                return Accepted(event_id, ids, duplicate=True)
-            event_id = row[0]
-            ids = [
-                conn.execute(
-                    f"INSERT INTO messages ({_PLAN_COLUMNS}, state, run_at, attempts, created_at, "  # noqa: S608
-                    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, 0, ?, ?) "
-                    "RETURNING id",
-                    (event_id, event.store_id, event.type, m.template, m.audience,
-                     m.recipient_email, m.recipient_name, m.locale, m.run_at, now, now),
-                ).fetchone()[0]
-                for m in messages
-            ]
-            return Accepted(event_id, ids, duplicate=False)
+            accepted = [_insert_event(conn, e, recipient, data, now)
+                        for e, recipient, data in rows]
+            _upsert_states(conn, values, now)
+            return accepted
 
         return await self._write(run)
 
@@ -348,23 +356,60 @@ class SqliteStore:
     # -- plugin state -----------------------------------------------------------------
 
     async def get_state(self, namespace: str, key: str) -> Any | None:
-        def run(conn: sqlite3.Connection) -> Any | None:
-            row = conn.execute("SELECT value FROM plugin_state WHERE namespace = ? AND key = ?",
-                               (namespace, key)).fetchone()
-            return None if row is None else json.loads(row[0])
-
-        return await self._read(run)
+        # One primary-key lookup (tens of µs) on the caller's thread: cheaper than the hop to
+        # a thread and back, which waited ~10 ms for the GIL and the loop under webhook load.
+        # A WAL reader never waits for the writer, so the loop is not held up.
+        row = self._reader().execute(
+            "SELECT value FROM plugin_state WHERE namespace = ? AND key = ?",
+            (namespace, key)).fetchone()
+        return None if row is None else json.loads(row[0])
 
     async def set_state(self, namespace: str, key: str, value: Any) -> None:
-        payload = json.dumps(value)
+        values = [(namespace, key, json.dumps(value))]
+        await self._write(lambda conn: _upsert_states(conn, values, time.time()))
 
-        def run(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO plugin_state (namespace, key, value, updated_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, "
-                "updated_at = excluded.updated_at", (namespace, key, payload, time.time()))
+def _insert_event(conn: sqlite3.Connection, event: NewEvent, recipient: str, data: str,
+                  now: float) -> Accepted:
+    """One event and its messages, or the first one's ids if its idempotency key is known.
 
-        await self._write(run)
+    ``lastrowid`` rather than ``RETURNING``: one step of SQLite per row instead of two,
+    and each step is a GIL hand-off with the busy event loop.
+    """
+    cur = conn.execute(
+        "INSERT INTO events (store_id, type, idempotency_key, source, recipient, data, "
+        "received_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (store_id, idempotency_key) "
+        "DO NOTHING",
+        (event.store_id, event.type, event.idempotency_key, event.source, recipient, data, now))
+    if not cur.rowcount:
+        (event_id,) = conn.execute(
+            "SELECT id FROM events WHERE store_id = ? AND idempotency_key = ?",
+            (event.store_id, event.idempotency_key)).fetchone()
+        ids = [r[0] for r in conn.execute(
+            "SELECT id FROM messages WHERE event_id = ? ORDER BY id", (event_id,))]
+        return Accepted(event_id, ids, duplicate=True)
+    event_id = _rowid(cur)
+    ids = [
+        _rowid(conn.execute(
+            f"INSERT INTO messages ({_PLAN_COLUMNS}, state, run_at, attempts, created_at, "  # noqa: S608
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, 0, ?, ?)",
+            (event_id, event.store_id, event.type, m.template, m.audience, m.recipient_email,
+             m.recipient_name, m.locale, m.run_at, now, now)))
+        for m in event.messages
+    ]
+    return Accepted(event_id, ids, duplicate=False)
+
+
+def _rowid(cur: sqlite3.Cursor) -> int:
+    """The id of the row an INSERT just wrote (never None after one that wrote)."""
+    return cast(int, cur.lastrowid)
+
+
+def _upsert_states(conn: sqlite3.Connection, values: Sequence[tuple[str, str, str]],
+                   now: float) -> None:
+    conn.executemany(
+        "INSERT INTO plugin_state (namespace, key, value, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, "
+        "updated_at = excluded.updated_at", [(*v, now) for v in values])
 
 
 def _record(row: Sequence[Any], history: tuple[Attempt, ...] = ()) -> MessageRecord:

@@ -4,9 +4,9 @@ One place decides both, so the worker's failover loop only asks ``admit``.
 Rate limits are a token bucket per second (burst = one second's worth) and a
 rolling count per UTC day; a transport that keeps failing transiently is
 skipped for a cool-down that doubles while it stays broken, then probed
-again with one message (half-open). The embedded hub is one process, so this
-state lives in memory; the PostgreSQL scale-out moves it into a shared row
-(research/scale.md, GCRA).
+again with one message (half-open). This state lives in memory, per delivery
+process, each with its share of the limits (:meth:`GateOptions.share`); the
+PostgreSQL scale-out moves it into a shared row (research/scale.md, GCRA).
 """
 
 from __future__ import annotations
@@ -27,6 +27,14 @@ class GateOptions(BaseModel):
     failure_threshold: int = Field(
         default=5, ge=1, description="Consecutive transient failures that open the circuit.")
     cooldown: float = Field(default=30.0, gt=0, description="Seconds before the first probe.")
+
+    def share(self, processes: int) -> GateOptions:
+        """One delivery process's part of the limits, when ``processes`` share a transport."""
+        if processes == 1:
+            return self
+        day = None if self.rate_per_day is None else max(1, self.rate_per_day // processes)
+        second = None if self.rate_per_second is None else self.rate_per_second / processes
+        return self.model_copy(update={"rate_per_day": day, "rate_per_second": second})
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ from tidings.core import polling
 from tidings.core.config import StoreConfig
 from tidings.core.errors import EventRejected
 from tidings.core.events import EventData, Order, Recipient
-from tidings.core.store.base import Accepted
+from tidings.core.hub import Incoming
+from tidings.core.store.base import Accepted, StateWrite
 from tidings.plugins.magento.config import MagentoOptions
 from tidings.plugins.magento.mapping import (
     CANCELED,
@@ -59,8 +60,7 @@ NAMESPACE = "magento"
 
 
 def _options(hub: Hub, store_id: str) -> tuple[StoreConfig, MagentoOptions]:
-    store = hub.store_config(store_id)
-    return store, MagentoOptions.model_validate(store.options)
+    return hub.store_config(store_id), hub.options(store_id, MagentoOptions)
 
 
 async def baseline(hub: Hub, store_id: str) -> datetime:
@@ -121,37 +121,33 @@ async def observe_order(hub: Hub, store_id: str, mg: Mapping[str, Any], *, sourc
         order, recipient = mapped_order(mg, options)
         fresh = not memory and (placed or await _is_new(hub, store_id, mg))
         was_placed = bool(memory.get("placed"))
-        accepted: list[Accepted] = []
+        mails: list[Incoming] = []
         owner = _owner(store)
         data = EventData(order=order)
         prefix = f"magento:{store_id}:order:{number}"
+
+        def mail(customer: str, admin: str, key: str) -> None:
+            mails.append(Incoming(customer, recipient, data, idempotency_key=key))
+            if owner is not None:
+                mails.append(Incoming(admin, owner, data, idempotency_key=f"{key}:owner"))
+
         # A paid-online order that was abandoned (pending_payment → canceled) was never placed.
         abandoned = bool(memory.get("pending")) and state_now == CANCELED
         if ((fresh or memory.get("pending")) and state_now not in (PENDING_PAYMENT, "")
                 and not abandoned):
-            accepted.append(await hub.accept(store_id, "order.placed", recipient, data,
-                                             idempotency_key=f"{prefix}:placed", source=source))
-            if owner is not None:
-                accepted.append(await hub.accept(store_id, "admin.order.new", owner, data,
-                                                 idempotency_key=f"{prefix}:placed:owner",
-                                                 source=source))
+            mail("order.placed", "admin.order.new", f"{prefix}:placed")
             was_placed = True
         known = was_placed or bool(memory and not memory.get("pending"))  # seen live before
         if state_now == CANCELED and memory.get("state") != CANCELED and known:
-            accepted.append(await hub.accept(store_id, "order.cancelled", recipient, data,
-                                             idempotency_key=f"{prefix}:canceled",
-                                             source=source))
-            if owner is not None:
-                accepted.append(await hub.accept(store_id, "admin.order.cancelled", owner, data,
-                                                 idempotency_key=f"{prefix}:canceled:owner",
-                                                 source=source))
+            mail("order.cancelled", "admin.order.cancelled", f"{prefix}:canceled")
         pending = (fresh or bool(memory.get("pending"))) and state_now == PENDING_PAYMENT
-        await hub.store.set_state(NAMESPACE, key, {
-            "state": state_now, "updated": max(updated, memory.get("updated", "")),
-            "placed": was_placed, "pending": pending,
-            "entity_id": mg.get("entity_id", memory.get("entity_id")),
-        })
-        return accepted
+        # The mails and the order's new memory in one transaction: never one without the other.
+        return await hub.accept_many(store_id, mails, source=source, states=[StateWrite(
+            NAMESPACE, key, {
+                "state": state_now, "updated": max(updated, memory.get("updated", "")),
+                "placed": was_placed, "pending": pending,
+                "entity_id": mg.get("entity_id", memory.get("entity_id")),
+            })])
 
 
 async def observe_invoice(hub: Hub, store_id: str, invoice: Mapping[str, Any],

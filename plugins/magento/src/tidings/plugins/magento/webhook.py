@@ -69,7 +69,7 @@ async def receive(request: Request) -> JSONResponse:
     store = hub.settings.stores.get(store_id)
     if store is None or store.platform != "magento":
         return _error(404, "unknown_store", f"no Magento store {store_id!r} is configured")
-    options = MagentoOptions.model_validate(store.options)
+    options = hub.options(store_id, MagentoOptions)
     if options.webhook_public_key is None:
         return _error(401, "webhooks_not_configured",
                       f"set stores.{store_id}.options.webhook_public_key to accept webhooks")

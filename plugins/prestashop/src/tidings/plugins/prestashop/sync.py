@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from tidings.core.config import StoreConfig
 from tidings.core.errors import EventRejected
 from tidings.core.events import Address, EventData, Order, Recipient, Refund
+from tidings.core.hub import Incoming
 from tidings.core.store.base import Accepted
 from tidings.plugins.prestashop.client import PsAuthError, PsClient, PsNotFound
 from tidings.plugins.prestashop.mapping import (
@@ -93,24 +94,22 @@ class Session:
             return []
         key = f"ps:history:{history_id}"
         order, recipient = await self._mapped(raw, tracking=mails.customer == "order.shipped")
-        accepted = []
+        planned = []
         if mails.customer == "order.refunded":
             if not await self._claim_refund(order_id, "status"):
                 log.info("prestashop %s: order %s: refund status after credit slips, already "
                          "mailed", self.store_id, order_id)
             else:
                 refund = Refund(amount=order.total, partial=False)
-                accepted.append(await self._accept("order.refunded", recipient,
-                                                   EventData(order=order, refund=refund), key))
+                planned.append(Incoming("order.refunded", recipient,
+                                        EventData(order=order, refund=refund), key))
         elif mails.customer is not None:
-            accepted.append(await self._accept(mails.customer, recipient,
-                                               EventData(order=order), key))
+            planned.append(Incoming(mails.customer, recipient, EventData(order=order), key))
         if mails.owner is not None and self.store.admin_email is not None:
             owner = Recipient(email=self.store.admin_email.email,
                               name=self.store.admin_email.name, locale=self.store.locale)
-            accepted.append(await self._accept(mails.owner, owner, EventData(order=order),
-                                               f"{key}:owner"))
-        return accepted
+            planned.append(Incoming(mails.owner, owner, EventData(order=order), f"{key}:owner"))
+        return await self.hub.accept_many(self.store_id, planned, source="poll")
 
     # -- order_slips ------------------------------------------------------------------------
 

@@ -25,7 +25,8 @@ from tidings.core import polling
 from tidings.core.config import StoreConfig
 from tidings.core.errors import EventRejected
 from tidings.core.events import EventData, Order, Recipient, Refund
-from tidings.core.store.base import Accepted
+from tidings.core.hub import Incoming
+from tidings.core.store.base import Accepted, StateWrite
 from tidings.plugins.woocommerce.config import WooOptions
 from tidings.plugins.woocommerce.mapping import (
     order_locale,
@@ -54,8 +55,7 @@ NAMESPACE = "woocommerce"
 
 
 def _options(hub: Hub, store_id: str) -> tuple[StoreConfig, WooOptions]:
-    store = hub.store_config(store_id)
-    return store, WooOptions.model_validate(store.options)
+    return hub.store_config(store_id), hub.options(store_id, WooOptions)
 
 
 async def baseline(hub: Hub, store_id: str) -> datetime:
@@ -102,53 +102,54 @@ async def observe_order(
         born = parse_gmt(order.get("date_created_gmt"))
         if (not state and not created and born is not None
                 and born < await baseline(hub, store_id)):
-            accepted: list[Accepted] = []  # from before Tidings: remember, do not mail
+            mails: list[Incoming] = []  # from before Tidings: remember, do not mail
         else:
-            accepted = await _mail(hub, store_id, store, state, order_id, status, mapped,
-                                   recipient, refunds, source)
+            mails = _mails(store, state, order_id, status, mapped, recipient, refunds)
         entered = dict(state.get("entered", {}))
         if status != state.get("status"):
             entered[status] = entered.get(status, 0) + 1
-        await hub.store.set_state(NAMESPACE, key, {
-            "status": status, "modified": max(modified, state.get("modified", "")),
-            "entered": entered, "refunds": sorted(set(state.get("refunds", [])) | set(refunds)),
-            "order": mapped.model_dump(mode="json"), "recipient": recipient.model_dump(mode="json"),
-        })
-        return accepted
+        # The mails and the order's new state in one transaction: never one without the other.
+        return await hub.accept_many(store_id, mails, source=source, states=[StateWrite(
+            NAMESPACE, key, {
+                "status": status, "modified": max(modified, state.get("modified", "")),
+                "entered": entered,
+                "refunds": sorted(set(state.get("refunds", [])) | set(refunds)),
+                "order": mapped.model_dump(mode="json"),
+                "recipient": recipient.model_dump(mode="json"),
+            })])
 
 
-async def _mail(
-    hub: Hub, store_id: str, store: StoreConfig, state: Mapping[str, Any], order_id: str,
-    status: str, order: Order, recipient: Recipient, refunds: Mapping[str, Refund], source: str,
-) -> list[Accepted]:
+def _mails(
+    store: StoreConfig, state: Mapping[str, Any], order_id: str, status: str, order: Order,
+    recipient: Recipient, refunds: Mapping[str, Refund],
+) -> list[Incoming]:
+    """The mails one order change makes: the transition's, and any refund not yet mailed."""
     previous = state.get("status")
     step = transition(previous, status)
     times = dict(state.get("entered", {})).get(status, 0) + 1
     key = f"woo:{order_id}:{status}:{times}"
-    accepted = []
+    mails = []
     if step.customer is not None:
         refund = None
         if status == "refunded":
             amount = sum((r.amount for r in refunds.values()), Decimal(0)) or order.total
             refund = Refund(amount=amount, partial=False)
-        accepted.append(await hub.accept(
-            store_id, step.customer, recipient, EventData(order=order, refund=refund),
-            idempotency_key=key, source=source))
+        mails.append(Incoming(step.customer, recipient, EventData(order=order, refund=refund),
+                              idempotency_key=key))
     if step.owner is not None and store.admin_email is not None:
         owner = Recipient(email=store.admin_email.email, name=store.admin_email.name,
                           locale=store.locale)
-        accepted.append(await hub.accept(store_id, step.owner, owner, EventData(order=order),
-                                         idempotency_key=f"{key}:owner", source=source))
+        mails.append(Incoming(step.owner, owner, EventData(order=order),
+                              idempotency_key=f"{key}:owner"))
     if status != "refunded":
         seen = set(state.get("refunds", []))
         for refund_id, refund in refunds.items():
             if refund_id not in seen:
                 partial = refund.model_copy(update={"partial": True})
-                accepted.append(await hub.accept(
-                    store_id, "order.refunded", recipient,
-                    EventData(order=order, refund=partial),
-                    idempotency_key=f"woo:{order_id}:refund:{refund_id}", source=source))
-    return accepted
+                mails.append(Incoming(
+                    "order.refunded", recipient, EventData(order=order, refund=partial),
+                    idempotency_key=f"woo:{order_id}:refund:{refund_id}"))
+    return mails
 
 
 async def observe_customer(

@@ -74,7 +74,7 @@ async def receive(request: Request) -> JSONResponse:
     store = hub.settings.stores.get(store_id)
     if store is None or store.platform != "woocommerce":
         return _error(404, "unknown_store", f"no WooCommerce store {store_id!r} is configured")
-    options = WooOptions.model_validate(store.options)
+    options = hub.options(store_id, WooOptions)
     body = await request.body()
     signature = request.headers.get("x-wc-webhook-signature")
     if signature is None and _PING.match(body.strip()):
