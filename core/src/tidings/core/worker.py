@@ -61,7 +61,9 @@ class Worker:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._wake = asyncio.Event()
+        self._wake = asyncio.Event()  # new work was accepted
+        self._slot = asyncio.Event()  # a mail in flight finished
+        self._inflight: set[asyncio.Task[None]] = set()
         self._stopping = False
         # Where finished attempts go: the after_send observers, or a delivery process's pipe.
         self.report: Callable[[SendReport], None] = hub.sent
@@ -73,25 +75,54 @@ class Worker:
     def stop(self) -> None:
         self._stopping = True
         self._wake.set()
+        self._slot.set()
 
     async def run(self) -> None:
+        """Keep up to ``concurrency`` mails in flight, claiming more as they finish.
+
+        Claims come in quarters of ``concurrency`` rather than whole batches, so
+        one slow mail never holds up the next claim; stopping lets every mail in
+        flight finish.
+        """
         d = self.hub.settings.delivery
+        step = max(1, d.concurrency // 4)
         next_reap = 0.0
-        while not self._stopping:
-            now = time.time()
-            if now >= next_reap:
-                if reaped := await self.hub.store.reap():
-                    log.warning("took back %d message(s) whose lease expired", reaped)
-                next_reap = now + d.lease_seconds / 4
-            self._wake.clear()
-            claimed = await self.hub.store.claim(self.owner, d.concurrency, d.lease_seconds)
-            if claimed:
-                await asyncio.gather(*(self._deliver(c) for c in claimed))
-                continue
-            due = await self.hub.store.next_due()
-            delay = d.poll_interval if due is None else min(max(due - time.time(), 0.0), 5.0)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(delay, d.poll_interval))
+        try:
+            while not self._stopping:
+                now = time.time()
+                if now >= next_reap:
+                    if reaped := await self.hub.store.reap():
+                        log.warning("took back %d message(s) whose lease expired", reaped)
+                    next_reap = now + d.lease_seconds / 4
+                free = d.concurrency - len(self._inflight)
+                if free < step:
+                    self._slot.clear()
+                    await self._slot.wait()
+                    continue
+                self._wake.clear()
+                claimed = await self.hub.store.claim(self.owner, free, d.lease_seconds)
+                for c in claimed:
+                    self._start(c)
+                if len(claimed) == free:
+                    continue  # the queue may hold more: claim again as slots free up
+                due = await self.hub.store.next_due()
+                delay = d.poll_interval if due is None else min(max(due - time.time(), 0.0), 5.0)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(),
+                                           timeout=max(delay, d.poll_interval))
+        finally:
+            if self._inflight:
+                await asyncio.gather(*self._inflight, return_exceptions=True)
+
+    def _start(self, claimed: Claimed) -> None:
+        task = asyncio.get_running_loop().create_task(self._deliver(claimed),
+                                                      name=f"deliver:{claimed.id}")
+        self._inflight.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._slot.set()
 
     async def _deliver(self, claimed: Claimed) -> None:
         try:
