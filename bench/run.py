@@ -133,12 +133,17 @@ def bench_webhook() -> None:
                  f"achieved {mmm([x['rate'] for x in half])}/s), p50 / p99 ms",
                  f"{med(half, 'p50_us'):.1f} / {med(half, 'p99_us'):.1f}", "", "",
                  f"p99 {mmm([x['p99_us'] / 1000 for x in half], 1)}", "p99 ≤25 ms"))
+    steady = r["steady"]
+    rows.append(("3c′. The same with a constant think time (connections fall into step with "
+                 f"the commits; achieved {mmm([x['rate'] for x in steady])}/s), p50 / p99 ms",
+                 f"{med(steady, 'p50_us'):.1f} / {med(steady, 'p99_us'):.1f}", "", "",
+                 f"p99 {mmm([x['p99_us'] / 1000 for x in steady], 1)}", ""))
     dl = [x["rate"] for x in r["deliver"]]
     rows.append(("3d. Webhook ingest while the worker delivers to smtp-sink, req/s",
                  f(statistics.median(dl)), f"{f(s)} (no write)",
                  f"{100 * statistics.median(dl) / s:.1f} %",
                  f"T {mmm(dl)}; p99 {med(r['deliver'], 'p99_us'):.0f} ms", ""))
-    mine = r["ours"] + r["half"] + r["deliver"]
+    mine = r["ours"] + r["half"] + r["steady"] + r["deliver"]
     bad = [x for x in mine + r["nowrite"] + r["bare"] if x["errors"]]
     for x in mine:
         if x.get("warning"):

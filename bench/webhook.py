@@ -92,9 +92,10 @@ def write_lua(path: Path, bodies: list[tuple[str, str]]) -> None:
             lines.append(f'add([==[{body}]==], "{sig}")')
         lines.append("end)()")
     lines.append(f"""
-local i, first, pause, wrapped = 0, 0, 0, 0
+local i, first, pause, steady, wrapped = 0, 0, 0, false, 0
 function init(args)
   first = tonumber(args[1] or "0"); pause = tonumber(args[2] or "0"); i = first
+  steady = args[3] == "steady"
   math.randomseed(os.time())
 end
 function request()
@@ -109,8 +110,9 @@ function request()
 end
 -- Exponential think time with mean `pause`: a constant one keeps connections in step
 -- (answered by one commit, they come back together), which is no shop's traffic.
+-- "steady" keeps the constant pause, for the 3c' row that shows that effect.
 function delay()
-  if pause == 0 then return 0 end
+  if pause == 0 or steady then return pause end
   return math.floor(-pause * math.log(1 - math.random()))
 end
 function done(summary, latency, requests)
@@ -126,9 +128,10 @@ end
 
 
 def wrk(port: int, lua: Path, seconds: float, *, first: int = 0, pause_ms: int = 0,
-        connections: int = CONNECTIONS) -> dict[str, Any]:
+        steady: bool = False, connections: int = CONNECTIONS) -> dict[str, Any]:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "10s",
-           "-s", str(lua), f"http://127.0.0.1:{port}{PATH}", "--", str(first), str(pause_ms)]
+           "-s", str(lua), f"http://127.0.0.1:{port}{PATH}", "--", str(first), str(pause_ms),
+           "steady" if steady else "random"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout  # noqa: S603
     line = next(x for x in out.splitlines() if x.startswith("WRK_JSON "))
     r: dict[str, Any] = json.loads(line[len("WRK_JSON "):])
@@ -173,12 +176,13 @@ def run_server(args: list[str], port: int) -> subprocess.Popen[Any]:
 
 
 def tidings_round(lua: Path, smtp_port: int, seconds: float, warm_first: int, *,
-                  pause_ms: int = 0, deliver: bool = False) -> dict[str, Any]:
+                  pause_ms: int = 0, steady: bool = False, deliver: bool = False
+                  ) -> dict[str, Any]:
     db, cfg, port = fresh_hub(BENCH / "work" / "webhook", smtp_port)
     proc = run_server(["hub", str(cfg)] + ([] if deliver else ["--pause-worker"]), port)
     try:
         wrk(port, lua, 1, first=warm_first)  # warm-up on bodies kept for it
-        result = wrk(port, lua, seconds, pause_ms=pause_ms)
+        result = wrk(port, lua, seconds, pause_ms=pause_ms, steady=steady)
     finally:
         stop(proc)
     conn = sqlite3.connect(db)
@@ -233,13 +237,17 @@ def main() -> None:
             half.append(r)
             pause_ms = max(1, round(pause_ms * r["rate"] / target))
         half = half[1:]
+        steady = [tidings_round(lua, smtp_port, args.seconds, warm_first,
+                                pause_ms=half[-1]["pause_ms"], steady=True)
+                  for _ in range(ROUNDS)]
         for _ in range(ROUNDS):
             deliver.append(tidings_round(lua, smtp_port, args.seconds, warm_first,
                                          deliver=True))
-    for r in ours + half + deliver:
+    for r in ours + half + steady + deliver:
         if r["requests"] > warm_first:
             r["warning"] = "ran past the unique bodies: replays were counted"
-    emit({"ours": ours, "nowrite": nowrite, "bare": bare, "half": half, "deliver": deliver,
+    emit({"ours": ours, "nowrite": nowrite, "bare": bare, "half": half, "steady": steady,
+          "deliver": deliver,
           "target_rate": target, "connections": CONNECTIONS, "seconds": args.seconds,
           "bodies": args.bodies, "body_bytes": len(make_bodies(1)[0][0].encode())})
 
