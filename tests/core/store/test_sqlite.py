@@ -24,7 +24,7 @@ MESSAGE = NewMessage("order.paid", "customer", "a@example.com", "A", "en", run_a
 
 
 def new_event(key: str, *messages: NewMessage) -> NewEvent:
-    return NewEvent("shop", "order.paid", key, "api", {"email": "a@example.com"}, {"order": {}},
+    return NewEvent("shop", "order.paid", key, "api", '{"email": "a@example.com"}', '{"order": {}}',
                     messages=messages or (MESSAGE,))
 
 
@@ -72,7 +72,7 @@ async def test_concurrent_accepts_share_commits_without_mixing(store: SqliteStor
 
 
 async def test_a_failing_write_does_not_undo_its_batch_mates(store: SqliteStore) -> None:
-    bad = NewEvent("shop", "order.paid", "bad", "api", {}, {})
+    bad = NewEvent("shop", "order.paid", "bad", "api", "{}", "{}")
     bad_message = NewMessage(None, "customer", "a@example.com", None, None, 0.0)  # type: ignore[arg-type]
     outcomes = await asyncio.gather(
         accept(store, new_event("good1")),
@@ -93,7 +93,7 @@ async def test_a_delivery_is_written_whole_in_one_transaction(
                                       [order])
     assert len(first.message_ids) == 1 and len(owner.message_ids) == 2
     assert await store.get_state("woo", "order:1") == {"status": "processing"}
-    bad = NewEvent("shop", "order.paid", "b", "api", {}, {},
+    bad = NewEvent("shop", "order.paid", "b", "api", "{}", "{}",
                    messages=(NewMessage(None, "customer", "a@example.com", None, None, 0.0),))  # type: ignore[arg-type]
     with pytest.raises(sqlite3.IntegrityError):
         await store.accept([new_event("c"), bad], [StateWrite("woo", "order:1", "changed")])

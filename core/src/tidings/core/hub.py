@@ -217,8 +217,8 @@ class Hub:
         message = self.plan(store_id, spec, event.recipient, event.data, run_at=event.run_at)
         return NewEvent(store_id=store_id, type=event.event_type,
                         idempotency_key=event.idempotency_key or f"auto:{uuid.uuid4().hex}",
-                        source=source, recipient=event.recipient.model_dump(mode="json"),
-                        data=event.data.model_dump(mode="json", exclude_none=True),
+                        source=source, recipient=event.recipient.model_dump_json(),
+                        data=event.data.model_dump_json(exclude_none=True),
                         messages=(message,))
 
     async def _announce(self, store_id: str, accepted: list[tuple[Incoming, Accepted]]) -> None:

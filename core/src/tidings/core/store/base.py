@@ -57,8 +57,8 @@ class NewEvent:
     type: str
     idempotency_key: str
     source: str
-    recipient: dict[str, Any]
-    data: dict[str, Any]
+    recipient: str  # JSON text: pydantic's serializer writes it 3x faster than json.dumps
+    data: str  # JSON text
     messages: Sequence[NewMessage] = ()
 
 

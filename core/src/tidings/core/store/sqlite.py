@@ -231,13 +231,11 @@ class SqliteStore:
     async def accept(self, events: Sequence[NewEvent], states: Sequence[StateWrite] = ()
                      ) -> list[Accepted]:
         # JSON is encoded here, in the caller's thread, to keep the writer's transaction short.
-        rows = [(e, json.dumps(e.recipient), json.dumps(e.data)) for e in events]
         values = [(w.namespace, w.key, json.dumps(w.value)) for w in states]
 
         def run(conn: sqlite3.Connection) -> list[Accepted]:
             now = time.time()
-            accepted = [_insert_event(conn, e, recipient, data, now)
-                        for e, recipient, data in rows]
+            accepted = [_insert_event(conn, e, now) for e in events]
             _upsert_states(conn, values, now)
             return accepted
 
@@ -401,8 +399,7 @@ class SqliteStore:
         await self._write(lambda conn: _upsert_states(conn, values, time.time()))
 
 
-def _insert_event(conn: sqlite3.Connection, event: NewEvent, recipient: str, data: str,
-                  now: float) -> Accepted:
+def _insert_event(conn: sqlite3.Connection, event: NewEvent, now: float) -> Accepted:
     """One event and its messages, or the first one's ids if its idempotency key is known.
 
     ``lastrowid`` rather than ``RETURNING``: one step of SQLite per row instead of two,
@@ -412,7 +409,8 @@ def _insert_event(conn: sqlite3.Connection, event: NewEvent, recipient: str, dat
         "INSERT INTO events (store_id, type, idempotency_key, source, recipient, data, "
         "received_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (store_id, idempotency_key) "
         "DO NOTHING",
-        (event.store_id, event.type, event.idempotency_key, event.source, recipient, data, now))
+        (event.store_id, event.type, event.idempotency_key, event.source, event.recipient,
+         event.data, now))
     if not cur.rowcount:
         (event_id,) = conn.execute(
             "SELECT id FROM events WHERE store_id = ? AND idempotency_key = ?",
