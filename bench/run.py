@@ -1,4 +1,4 @@
-"""Run every benchmark and print one table (also written to bench/results.md).
+"""Run every benchmark and print one table (a full run also writes bench/results.md).
 
 Environment: BENCH_QUICK=1 (tiny smoke run), BENCH_ROUNDS (default 3),
 BENCH_ONLY=render,e2e,webhook,memory,latency (a subset),
@@ -216,13 +216,18 @@ def main() -> None:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+    full = not QUICK and not ONLY
+    kind = "full run" if full else "partial run" if not QUICK else "QUICK smoke run"
     text = "\n".join([
-        f"# Benchmark results ({'QUICK smoke run' if QUICK else 'full run'}, {when})", "",
+        f"# Benchmark results ({kind}, {when})", "",
         f"Machine: {machine()}. Rounds: {ROUNDS}. Wall time: {time.monotonic() - t0:.0f} s.",
         "T = Tidings, N = Node, S = smtp-source, R = reference server.", "",
         *lines, "", *[f"- {n}" for n in notes], ""])
     print(text)
-    (BENCH / "results.md").write_text(text, encoding="utf-8")
+    # Only a full run replaces the committed table; the others go to the scratch folder.
+    out = BENCH / "results.md" if full else BENCH / "work" / "results.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":
