@@ -26,7 +26,7 @@ from tidings.core.errors import (
     TemplateError,
     TransientDeliveryError,
 )
-from tidings.core.events import EventData, Recipient
+from tidings.core.events import STORED, EventData, Recipient
 from tidings.core.mime import OutgoingMail, make_message_id
 from tidings.core.retry import after_transient_failure
 from tidings.core.store.base import Claimed, MessageState, Outcome
@@ -203,7 +203,7 @@ class Worker:
         recipient = Recipient.model_construct(email=c.recipient_email, name=c.recipient_name,
                                               locale=c.locale)
         try:
-            data = EventData.model_validate(c.data)
+            data = EventData.model_validate_json(c.data, context=STORED)
             rendered = hub.render(c.template, c.store_id, recipient, data, c.event_type,
                                   str(c.event_id))
         except TemplateError as exc:

@@ -99,7 +99,7 @@ class Claimed(MessageHead):
 
     attempts: int
     message_header_id: str | None
-    data: dict[str, Any]
+    data: str  # the event's data as stored: JSON text
 
 
 @dataclass(frozen=True)

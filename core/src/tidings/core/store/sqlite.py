@@ -259,11 +259,9 @@ class SqliteStore:
                 return []
             event_ids = sorted({r[1] for r in rows})
             marks = ",".join("?" * len(event_ids))
-            data = {
-                eid: json.loads(payload) for eid, payload in conn.execute(
-                    f"SELECT id, data FROM events WHERE id IN ({marks})",  # noqa: S608
-                    event_ids)
-            }
+            data: dict[int, str] = dict(conn.execute(
+                f"SELECT id, data FROM events WHERE id IN ({marks})",  # noqa: S608
+                event_ids))
             return [Claimed(id=r[0], event_id=r[1], store_id=r[2], event_type=r[3],
                             template=r[4], audience=r[5], recipient_email=r[6],
                             recipient_name=r[7], locale=r[8], attempts=r[9],
