@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.hub_runner import config_text
-from tests.smtp_capture import CaptureServer
+from tests.smtp_capture import CaptureServer, free_port
 from tidings.core.events import EventData, Recipient
 from tidings.core.hookspecs import hookimpl
 from tidings.core.hub import Hub
@@ -38,11 +38,12 @@ async def until(check: Callable[[], bool], within: float = 20.0) -> None:
 
 
 def alive(pid: int) -> bool:
+    """Running (an exited process its parent has not reaped yet counts as gone)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
         return False
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def hub_with_processes(tmp_path: Path, smtp: CaptureServer) -> Hub:
@@ -104,7 +105,7 @@ def test_a_worker_stops_when_its_serving_hub_is_gone(tmp_path: Path, smtp: Captu
     path.write_text(config_text(tmp_path, smtp.port, delivery="processes = 2"))
     read_fd, write_fd = os.pipe()
     child = subprocess.Popen(
-        [sys.executable, "-m", "tidings.core.cli", "worker", "--config", str(path),
+        [sys.executable, "-m", "tidings.core", "worker", "--config", str(path),
          "--report-fd", str(write_fd)], pass_fds=(write_fd,))
     os.close(write_fd)
     try:
@@ -125,3 +126,37 @@ def test_limits_are_shared_between_processes() -> None:
     assert (half.rate_per_second, half.rate_per_day) == (5, 500)
     assert GateOptions(rate_per_day=1).share(4).rate_per_day == 1
     assert GateOptions().share(3).rate_per_second is None
+
+
+def children_of(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def test_serve_starts_its_delivery_processes_and_stops_them(
+    tmp_path: Path, smtp: CaptureServer
+) -> None:
+    path = tmp_path / "tidings.toml"
+    path.write_text(config_text(tmp_path, smtp.port, delivery="processes = 3"))
+    port = free_port()
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "tidings.core", "serve", "-c", str(path), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while len(workers := children_of(serve.pid)) < 2:
+            assert serve.poll() is None and time.monotonic() < deadline, "no workers started"
+            time.sleep(0.1)
+        for pid in workers:
+            assert "worker" in Path(f"/proc/{pid}/cmdline").read_text()
+        serve.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then re-raises the signal it caught.
+        assert serve.wait(timeout=30) in (0, -signal.SIGTERM)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a delivery process outlived tidings serve"
+        time.sleep(0.05)

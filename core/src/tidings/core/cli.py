@@ -257,7 +257,3 @@ def run() -> None:
     except PluginError as exc:
         click.echo(f"warning: plugin commands unavailable: {exc}", err=True)
     main(obj=plugins)
-
-
-if __name__ == "__main__":  # how ``tidings serve`` starts its delivery processes
-    run()

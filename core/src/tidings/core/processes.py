@@ -103,7 +103,7 @@ class DeliveryProcesses:
         read_fd, write_fd = os.pipe()
         try:
             child = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "tidings.core.cli", "worker", "--config",
+                sys.executable, "-m", "tidings.core", "worker", "--config",
                 str(self.config_path), "--report-fd", str(write_fd), pass_fds=(write_fd,))
         except BaseException:
             os.close(read_fd)
