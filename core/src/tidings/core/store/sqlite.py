@@ -129,7 +129,6 @@ class _Writer(threading.Thread):
         for loop, settled in by_loop.items():
             loop.call_soon_threadsafe(_settle, settled)
 
-
     def _transaction(self, fns: list[Callable[[sqlite3.Connection], Any]]
                      ) -> list[tuple[bool, Any]]:
         """Every job in one transaction; the first that raises undoes them all."""
