@@ -14,10 +14,24 @@ from tests.plugins.woocommerce.conftest import SECRET_AS_SIGNED, fixture, wc_sig
 from tests.smtp_capture import CaptureServer
 
 URL = "/webhooks/woocommerce/woo"
+_minute: datetime = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _one_clock_per_test() -> None:
+    """Pin the minute that ``stamp`` counts from when each test starts.
+
+    Read afresh on every call, a test that straddled a minute boundary saw
+    ``stamp(0)`` jump forward by one: the "stale" delivery came out as new as
+    the one before it, and the order was mailed as placed twice.
+    """
+    global _minute
+    _minute = datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None)
+
+
 def stamp(minutes: int) -> str:
-    """A GMT date as WooCommerce writes it, ``minutes`` after the start of this minute."""
-    now = datetime.now(UTC).replace(second=0, microsecond=0, tzinfo=None)
-    return (now + timedelta(minutes=minutes)).isoformat()
+    """A GMT date as WooCommerce writes it, ``minutes`` after the test's first minute."""
+    return (_minute + timedelta(minutes=minutes)).isoformat()
 
 
 def order(status: str, minute: int, **changes: Any) -> dict[str, Any]:
