@@ -1,22 +1,19 @@
 """The embedded store: SQLite in WAL mode with ``synchronous=FULL``.
 
-All writes go through one writer thread that commits whatever requests are
-waiting in a single transaction (group commit). Should one request fail, the
-batch is rolled back and each request runs again in its own transaction, so
-one failing request never undoes another; savepoints would give the same at
-~60 µs per request on the common path, where nothing fails. That keeps full
-durability (an fsync per commit) without paying one fsync per request, and
-keeps SQLite's single-writer rule out of the event loop. Reads use
-per-thread connections, which WAL lets run beside the writer.
+Writes are committed in groups: the requests that arrive while one
+transaction commits run together in the next, each in its own savepoint so
+one failing request never undoes another. That keeps full durability (an
+fsync per commit) without paying one fsync per request. The statements run on
+the event loop, where they need no GIL hand-offs; only the waits (another
+process's write lock, the fsync of ``COMMIT``) go to a thread (:class:`_Writer`).
+Reads use per-thread connections, which WAL lets run beside the writer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import queue
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -39,9 +36,7 @@ from tidings.core.store.migrations import migrate
 __all__ = ["SqliteStore"]
 
 T = TypeVar("T")
-Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
 _MAX_BATCH = 512
-_GIL_SWITCH = 0.0001  # seconds; see SqliteStore.open
 _LOCK_WAIT = 10.0  # seconds a write waits for another process's lock before failing
 # What a new message copies from its event and plan (accept, resend).
 _PLAN_COLUMNS = ("event_id, store_id, event_type, template, audience, recipient_email, "
@@ -65,96 +60,80 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
-def _settle(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
-    for fut, ok, value in settled:
-        if fut.done():
-            continue
-        if ok:
-            fut.set_result(value)
-        else:
-            fut.set_exception(value)
+class _Writer:
+    """Group commit, with the statements on the event loop and only the waits in a thread.
 
+    Requests that arrive while a transaction commits wait, and then run
+    together in the next one, each in its own savepoint so one that fails
+    never undoes another. Taking the write lock (another process may hold it)
+    and ``COMMIT`` (the fsync) run in a thread; the statements run on the
+    loop: in a thread each one would hand the GIL to and from the busy loop,
+    about five hand-offs per webhook, which was the limit of ingest.
+    """
 
-class _JobFailed(Exception):
-    """A job raised (its exception is the cause); its batch was rolled back."""
-
-
-class _Writer(threading.Thread):
     def __init__(self, path: Path) -> None:
-        super().__init__(name="tidings-sqlite-writer", daemon=True)
         self.conn = _connect(path)
         # Waits for another process's write lock are ours (_begin): SQLite's own handler
         # sleeps 1, 2, 5, 10… ms, far longer than the few hundred µs such a lock is held.
         self.conn.execute("PRAGMA busy_timeout = 0")
-        self.jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._waiting: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+        self._running: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif loop is not self._loop:
+            raise RuntimeError("a SqliteStore is written from the event loop that opened it")
         fut: asyncio.Future[T] = loop.create_future()
-        self.jobs.put((fn, fut, loop))
+        self._waiting.append((fn, fut))
+        if self._running is None:
+            self._running = loop.create_task(self._commit_while_waiting(),
+                                             name="tidings-sqlite-commit")
         return fut
 
-    def run(self) -> None:
-        stopping = False
-        while not stopping:
-            first = self.jobs.get()
-            if first is None:
-                break
-            batch = [first]
-            while len(batch) < _MAX_BATCH:
-                try:
-                    job = self.jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    stopping = True
-                    break
-                batch.append(job)
-            self._commit(batch)
+    async def close(self) -> None:
+        if self._running is not None:
+            await self._running
         self.conn.close()
 
-    def _commit(self, batch: list[Job]) -> None:
+    async def _commit_while_waiting(self) -> None:
         try:
-            results = self._transaction([fn for fn, _, _ in batch])
-        except _JobFailed:
-            # Rare: one request failed, so none of the batch was kept. Each runs again
-            # on its own, and only the failing one fails.
-            results = [self._alone(fn) for fn, _, _ in batch]
-        except Exception as exc:  # BEGIN or COMMIT failed (locked too long, disk full…)
-            results = [(False, exc)] * len(batch)
-        # One wake-up per loop and batch, not per job: each is a syscall and a GIL hand-off.
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
-        for (_, fut, loop), (ok, value) in zip(batch, results, strict=True):
-            by_loop.setdefault(loop, []).append((fut, ok, value))
-        for loop, settled in by_loop.items():
-            loop.call_soon_threadsafe(_settle, settled)
-
-    def _transaction(self, fns: list[Callable[[sqlite3.Connection], Any]]
-                     ) -> list[tuple[bool, Any]]:
-        """Every job in one transaction; the first that raises undoes them all."""
-        conn = self.conn
-        self._begin()
-        try:
-            results = []
-            for fn in fns:
+            while self._waiting:
+                batch, self._waiting = self._waiting[:_MAX_BATCH], self._waiting[_MAX_BATCH:]
                 try:
-                    results.append((True, fn(conn)))
-                except Exception as exc:
-                    raise _JobFailed from exc
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return results
+                    await asyncio.to_thread(self._begin)
+                except Exception as exc:  # locked by another process for too long
+                    results: list[tuple[bool, Any]] = [(False, exc)] * len(batch)
+                else:
+                    results = [self._run(fn) for fn, _ in batch]
+                    try:
+                        await asyncio.to_thread(self.conn.execute, "COMMIT")
+                    except Exception as exc:  # disk full, I/O error: nothing was kept
+                        if self.conn.in_transaction:
+                            self.conn.execute("ROLLBACK")
+                        results = [(False, exc)] * len(batch)
+                for (_, fut), (ok, value) in zip(batch, results, strict=True):
+                    if fut.done():
+                        continue
+                    if ok:
+                        fut.set_result(value)
+                    else:
+                        fut.set_exception(value)
+        finally:
+            self._running = None
 
-    def _alone(self, fn: Callable[[sqlite3.Connection], Any]) -> tuple[bool, Any]:
+    def _run(self, fn: Callable[[sqlite3.Connection], Any]) -> tuple[bool, Any]:
+        conn = self.conn
+        conn.execute("SAVEPOINT job")
         try:
-            return self._transaction([fn])[0]
-        except _JobFailed as failed:
-            return False, failed.__cause__
+            return True, fn(conn)
         except Exception as exc:
+            conn.execute("ROLLBACK TO job")
             return False, exc
+        finally:
+            conn.execute("RELEASE job")
 
     def _begin(self) -> None:
         """Take the write lock, polling briefly while another process holds it."""
@@ -190,19 +169,11 @@ class SqliteStore:
             await asyncio.to_thread(migrate, conn)
         finally:
             conn.close()
-        # The writer gives up the GIL around every SQLite statement and must get it
-        # back from a busy event loop, which may keep it for the switch interval
-        # (5 ms by default) each time: five statements a webhook made that wait, not
-        # SQLite, the limit of ingest under load (measured: 0.1 ms lets the hub take
-        # 2x the webhooks; the loop's extra switches cost less than that).
-        sys.setswitchinterval(min(sys.getswitchinterval(), _GIL_SWITCH))
         self._writer = _Writer(self.path)
-        self._writer.start()
 
     async def close(self) -> None:
         if self._writer is not None:
-            self._writer.jobs.put(None)
-            await asyncio.to_thread(self._writer.join)
+            await self._writer.close()
             self._writer = None
         for conn in self._readers:
             conn.close()
