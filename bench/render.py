@@ -23,7 +23,8 @@ from _common import BENCH, QUICK, ROUNDS, emit, store_toml  # noqa: E402
 from tidings.core.config import StoreConfig  # noqa: E402
 from tidings.core.samples import sample  # noqa: E402
 from tidings.core.templates import Renderer  # noqa: E402
-from tidings.core.templates._compile import Compiled, make_environments  # noqa: E402
+from tidings.core.templates._codegen import make_environments  # noqa: E402
+from tidings.core.templates._compile import Compiled  # noqa: E402
 from tidings.core.templates._render import DEFAULTS_DIR  # noqa: E402
 
 TEMPLATE = "order.placed"
@@ -54,7 +55,7 @@ def expanded_mjml(renderer: Renderer, store: StoreConfig) -> str:
     while (m := _INCLUDE.search(source)) is not None:
         source = (source[:m.start()] + (DEFAULTS_DIR / m.group(1)).read_text()
                   + source[m.end():])
-    html_env, _ = make_environments()
+    html_env = make_environments().html
     return html_env.from_string(source).render(captured)
 
 

@@ -14,7 +14,7 @@ import jinja2
 import pytest
 from markupsafe import Markup
 
-from tidings.core.templates._compile import make_environments
+from tidings.core.templates._codegen import make_environments
 
 
 class Helpers:

@@ -22,29 +22,24 @@ the author's file and line.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import html
+import logging
 import re
-import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property, partial
-from keyword import iskeyword as is_python_keyword
-from types import MethodType, TracebackType
+from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Protocol
 
 import html2text
 import jinja2
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
-from jinja2.compiler import CodeGenerator, Frame, optimizeconst
-from markupsafe import escape
+from jinja2 import TemplateSyntaxError, UndefinedError
 
-_escape_str: Callable[[str], str]
-try:  # MarkupSafe 3's C escaper: escape() without the Markup it wraps around the result
-    from markupsafe._speedups import _escape_inner as _escape_str
-except ImportError:  # MarkupSafe 2, or a build without the C extension
-    _escape_str = escape
+from ._codegen import Environments
+from ._dual import DualPart, dual_part
+from ._placeholders import LineMap, Placeholders, Tag
+
+log = logging.getLogger(__name__)
 
 __all__ = ["CompileError", "Compiled", "MjmlCompiler", "Source", "compile_template", "tidy_text"]
 
@@ -74,9 +69,6 @@ class Source:
     text: str
 
 
-_JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
-_RAW_START = re.compile(r"^\{%[-+]?\s*raw\s*[-+]?%\}$")
-_RAW_END = re.compile(r"^\{%[-+]?\s*endraw\s*[-+]?%\}$")
 _TITLE = re.compile(r"(<mj-title(?:\s[^>]*)?>)(.*?)(</mj-title>)", re.S)
 _DROPPED = re.compile(r"<head\b.*?</head>|<!--.*?-->|<style\b.*?</style>", re.S | re.I)
 _TAG = re.compile(r"<[a-zA-Z][^>]*>")
@@ -95,95 +87,7 @@ _LEADING_WS = re.compile(r"^[ \t]+", re.M)
 _SUBJECT_TAG = "{{ subject }}"
 
 
-@dataclass(frozen=True)
-class _Tag:
-    text: str
-    label: str
-    line: int
-
-
-@dataclass
-class _Placeholders:
-    """The placeholder table shared by a template and its partials during one compile."""
-
-    nonce: str = field(default_factory=lambda: "".join(secrets.choice("bcdfghjkmnpqrstvwxz")
-                                                       for _ in range(8)))
-    tags: list[_Tag] = field(default_factory=list)
-
-    @cached_property
-    def pattern(self) -> re.Pattern[str]:
-        return re.compile(f"jj{self.nonce}(\\d+)q")
-
-    @property
-    def statement_pattern(self) -> re.Pattern[str]:
-        """Matches the placeholders of ``{% %}`` tags only."""
-        ids = "|".join(str(i) for i, t in enumerate(self.tags) if t.text.startswith("{%"))
-        return re.compile(f"jj{self.nonce}(?:{ids})q" if ids else "(?!)")
-
-    def source_of(self, text: str) -> str:
-        """``text`` with placeholders swapped back for their tags, whitespace-normalised."""
-        restored = self.pattern.sub(lambda m: self.tags[int(m.group(1))].text, text)
-        return " ".join(restored.replace("{{", "{{ ").replace("}}", " }}").split())
-
-    def protect(self, text: str, label: str, first_line: int = 1) -> str:
-        """Swap each Jinja tag for a placeholder, remembering where the author wrote it."""
-        pieces: list[str] = []
-        pos, line = 0, first_line
-        for m in _JINJA_TAG.finditer(text):
-            line += text.count("\n", pos, m.start())
-            pieces.append(text[pos:m.start()])
-            self.tags.append(_Tag(m.group(), label, line))
-            pieces.append(f"jj{self.nonce}{len(self.tags) - 1}q")
-            line += m.group().count("\n")
-            pos = m.end()
-        pieces.append(text[pos:])
-        return "".join(pieces)
-
-    def restore(self, text: str) -> tuple[str, _LineMap]:
-        """Put the tags back, each starting on a line of its own (see module docstring)."""
-        out: list[str] = []
-        starts: list[int] = []
-        spans: list[tuple[int, _Tag]] = []
-        pos, line, in_raw = 0, 1, False
-        for m in self.pattern.finditer(text):
-            chunk = text[pos:m.start()]
-            out.append(chunk)
-            line += chunk.count("\n")
-            tag = self.tags[int(m.group(1))]
-            tag_text = tag.text
-            if _RAW_END.match(tag_text):
-                in_raw = False
-            if not in_raw and not tag_text.startswith("{#"):
-                cut = 3 if tag_text[2] in "-+" else 2
-                tag_text = f"{tag_text[:cut]}\n{tag_text[cut:]}"
-                starts.append(line + 1)
-                spans.append((line + tag_text.count("\n"), tag))
-            if _RAW_START.match(tag.text):
-                in_raw = True
-            out.append(tag_text)
-            line += tag_text.count("\n")
-            pos = m.end()
-        out.append(text[pos:])
-        return "".join(out), _LineMap(starts, spans)
-
-
-@dataclass(frozen=True)
-class _LineMap:
-    """Compiled-template line → the tag (file, line, text) the author wrote."""
-
-    starts: list[int]
-    spans: list[tuple[int, _Tag]]
-
-    def find(self, line: int | None) -> _Tag | None:
-        if line is None:
-            return None
-        i = bisect.bisect_right(self.starts, line) - 1
-        if i >= 0 and line <= self.spans[i][0]:
-            return self.spans[i][1]
-        return None
-
-
-def _where(tag: _Tag | None) -> str:
+def _where(tag: Tag | None) -> str:
     if tag is None:
         return ""
     text = " ".join(tag.text.split())
@@ -223,7 +127,7 @@ def describe(exc: BaseException) -> str:
 class _Part:
     """One compiled Jinja template (subject, HTML or text) plus its line map."""
 
-    def __init__(self, env: jinja2.Environment, source: str, lines: _LineMap,
+    def __init__(self, env: jinja2.Environment, source: str, lines: LineMap,
                  what: str, name: str) -> None:
         self.what = what
         self.lines = lines
@@ -265,13 +169,29 @@ class Compiled:
     html: _Part
     text: _Part
     files: tuple[str, ...]
+    #: Both bodies in one pass (see ``_dual``), where the template allows it.
+    dual: DualPart | None = None
 
     def render(self, context: dict[str, Any]) -> tuple[str, str, str]:
         """Subject (one line), HTML and text; raises :class:`CompileError` on any failure."""
         subject = _FOLD.sub(" ", self.subject.render(context)).strip()
         context["subject"] = subject
+        dual = self.dual
+        failed = False
+        if dual is not None and dual.enabled:
+            try:
+                both = dual.render(context)
+            except Exception:
+                both, failed = None, True
+            if both is not None:
+                return subject, both[0], tidy_text(both[1])
         body = self.html.render(context)
         text = tidy_text(self.text.render(context))
+        if failed and dual is not None:
+            # The parts succeeded where the fast path raised (say, a mapping read as
+            # x.key): it would only cost a second render from now on.
+            log.info("template %s: rendering its parts one by one from now on", self.version)
+            dual.enabled = False
         return subject, body, text
 
 
@@ -280,143 +200,7 @@ def tidy_text(text: str) -> str:
     return _BLANK_RUNS.sub("\n\n", text).strip() + "\n"
 
 
-class _Context(jinja2.runtime.Context):
-    """Jinja's context, plus the runtime half of :class:`_CodeGenerator`'s direct calls."""
-
-    fast_owners: frozenset[type] = frozenset()
-
-    def callee(
-        self,
-        obj: Callable[..., Any],
-        loop_vars: dict[str, Any] | None = None,
-        block_vars: dict[str, Any] | None = None,
-    ) -> Callable[..., Any]:
-        """``obj`` itself if it never takes a context, else a ``Context.call`` of it."""
-        if type(obj) is MethodType and type(obj.__self__) in self.fast_owners:
-            return obj
-        return partial(self.call, obj, _loop_vars=loop_vars, _block_vars=block_vars)
-
-
-class _CodeGenerator(CodeGenerator):
-    """Jinja's code generator, emitting leaner Python for its three hottest constructs.
-
-    An order mail outputs ~80 expressions, reads ~120 attributes and calls the
-    helpers (``_``, ``money``…) ~40 times per part. Jinja wraps each output in
-    ``escape(environment.finalize(…))`` (three Python calls and a ``Markup``),
-    each attribute read in ``environment.getattr`` and each call in
-    ``Context.call``, which inspects the callee for ``pass_context`` markers;
-    together that was over half of the render time. Here:
-
-    * an output that is a ``str`` is escaped inline (others go through
-      :func:`_html_out` / :func:`_text_out`, Jinja's behaviour in one call);
-    * ``a.b`` is Python's ``getattr(a, "b", missing)``, falling back to
-      ``environment.getattr`` (``a["b"]``, then undefined) only when that misses;
-    * a call to a plain name is ``context.callee(f)(…)``: a direct call for the
-      methods of the ``fast_owners`` classes, ``Context.call`` otherwise.
-
-    The walrus temporaries (``_tv``, ``_ta``, ``_to``) are always read right after
-    they are set, so nested uses cannot clobber each other.
-    """
-
-    def _output_child_pre(
-        self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo
-    ) -> None:
-        if frame.eval_ctx.volatile:  # inside {% autoescape %}: keep Jinja's runtime choice
-            super()._output_child_pre(node, frame, finalize)
-        elif frame.eval_ctx.autoescape:
-            self.write("(environment.escape_str(_tv) if type(_tv := ")
-        else:
-            self.write("(_tv if type(_tv := ")
-
-    def _output_child_post(
-        self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo
-    ) -> None:
-        if frame.eval_ctx.volatile:
-            super()._output_child_post(node, frame, finalize)
-        elif frame.eval_ctx.autoescape:
-            self.write(") is str else environment.html_out(_tv))")
-        else:
-            self.write(") is str else environment.text_out(_tv))")
-
-    @optimizeconst
-    def visit_Getattr(self, node: nodes.Getattr, frame: Frame) -> None:  # noqa: N802 (Jinja API)
-        if self.environment.is_async:
-            super().visit_Getattr(node, frame)
-            return
-        self.write("(_ta if (_ta := getattr(_to := ")
-        self.visit(node.node, frame)
-        self.write(f", {node.attr!r}, missing)) is not missing "
-                   f"else environment.getattr(_to, {node.attr!r}))")
-
-    def visit_Call(  # noqa: N802 (Jinja API)
-        self, node: nodes.Call, frame: Frame, forward_caller: bool = False
-    ) -> None:
-        plain = (
-            isinstance(node.node, nodes.Name) and not forward_caller
-            and not self.environment.is_async
-            and node.dyn_args is None and node.dyn_kwargs is None
-            and not any(is_python_keyword(k.key) for k in node.kwargs)
-        )
-        if not plain:
-            super().visit_Call(node, frame, forward_caller=forward_caller)
-            return
-        self.write("context.callee(")
-        self.visit(node.node, frame)
-        self.write(f", {'_loop_vars' if frame.loop_frame else 'None'}, "
-                   f"{'_block_vars' if frame.block_frame else 'None'})(")
-        for i, arg in enumerate([*node.args, *node.kwargs]):
-            if i:
-                self.write(", ")
-            self.visit(arg, frame)
-        self.write(")")
-
-
-def _finalize(value: Any) -> Any:
-    """An absent optional field (None) renders as nothing rather than "None"."""
-    return "" if value is None else value
-
-
-def _html_out(value: Any) -> str:
-    """``escape(_finalize(value))`` as Jinja would output it."""
-    return escape(_finalize(value))
-
-
-def _text_out(value: Any) -> str:
-    """``str(_finalize(value))`` as Jinja would output it."""
-    return str(_finalize(value))
-
-
-class _Environment(jinja2.Environment):
-    """A Jinja environment compiling with :class:`_CodeGenerator`, which calls these."""
-
-    code_generator_class = _CodeGenerator
-    escape_str = staticmethod(_escape_str)
-    html_out = staticmethod(_html_out)
-    text_out = staticmethod(_text_out)
-
-
-def make_environments(
-    fast_owners: frozenset[type] = frozenset(),
-) -> tuple[jinja2.Environment, jinja2.Environment]:
-    """(HTML env with autoescape, text env without); both fail on undefined names.
-
-    ``fast_owners``: classes whose bound methods templates call often and which
-    never need the Jinja context (see :class:`_CodeGenerator`).
-    """
-    context_class = type("Context", (_Context,), {"fast_owners": fast_owners})
-    common: dict[str, Any] = {
-        "undefined": StrictUndefined,
-        "finalize": _finalize,
-        "auto_reload": False,
-        "cache_size": 0,
-    }
-    html_env = _Environment(autoescape=True, **common)
-    text_env = _Environment(autoescape=False, **common)
-    html_env.context_class = text_env.context_class = context_class
-    return html_env, text_env
-
-
-def _html_to_text(compiled: str, table: _Placeholders) -> str:
+def _html_to_text(compiled: str, table: Placeholders) -> str:
     """html2text over the compiled HTML, once per template version."""
     # html2text drops the head, comments (MRML puts <mj-raw> between wrapped
     # sections inside Outlook conditional comments), style blocks, the preview
@@ -471,7 +255,7 @@ def _unspace(m: re.Match[str]) -> str:
     return m.group().replace(" ", "").replace("\t", "")
 
 
-def _link(m: re.Match[str], table: _Placeholders) -> str:
+def _link(m: re.Match[str], table: Placeholders) -> str:
     """``[label](url)`` → ``label: url``, or just the URL when the label shows it anyway."""
     label, url = m.group(1).strip(), m.group(2)
     target, shown = table.source_of(url), table.source_of(label)
@@ -487,12 +271,18 @@ def compile_template(
     main: Source,
     load_include: Callable[[str], Source],
     compile_mjml: MjmlCompiler,
-    envs: tuple[jinja2.Environment, jinja2.Environment],
+    envs: Environments,
     version: str,
+    *,
+    single_pass: bool = True,
 ) -> Compiled:
-    """Compile one template version; raises :class:`CompileError` with a plain reason."""
-    html_env, text_env = envs
-    table = _Placeholders()
+    """Compile one template version; raises :class:`CompileError` with a plain reason.
+
+    With ``single_pass`` it also gets the dual template (see ``_dual``) where
+    the template allows one.
+    """
+    html_env, text_env = envs.html, envs.text
+    table = Placeholders()
     title: list[tuple[str, str, int]] = []
     files: list[str] = [main.label]
     include_errors: list[str] = []
@@ -565,7 +355,7 @@ def compile_template(
     text_source, text_lines = table.restore(text_body)
 
     raw_title, title_label, title_line = title[0]
-    subject_table = _Placeholders()
+    subject_table = Placeholders()
     protected = subject_table.protect(raw_title, f"{title_label} <mj-title>", title_line)
     subject_source, subject_lines = subject_table.restore(html.unescape(protected))
 
@@ -575,6 +365,7 @@ def compile_template(
         html=_Part(html_env, html_source, html_lines, "HTML", name),
         text=_Part(text_env, text_source, text_lines, "text", name),
         files=tuple(files),
+        dual=dual_part(envs, table, compiled, text_body, name) if single_pass else None,
     )
 
 

@@ -182,6 +182,11 @@ def money_format(locale: Locale, currency: str) -> _MoneyFormat:
 
 # -- the helpers a template sees -----------------------------------------------------------
 
+# Template name → Formatter method.
+_HELPERS = {"_": "gettext", "money": "money", "date": "date", "number": "number",
+            "country": "country", "address_lines": "address_lines"}
+HELPER_NAMES = frozenset(_HELPERS)
+
 
 def _to_decimal(value: Any) -> Decimal:
     if isinstance(value, Decimal):
@@ -211,13 +216,7 @@ class Formatter:
         self._territories: dict[str, str] = dict(locale.territories)
         #: The names this formatter adds to every template context.
         self.helpers: dict[str, Callable[..., Any]] = {
-            "_": self.gettext,
-            "money": self.money,
-            "date": self.date,
-            "number": self.number,
-            "country": self.country,
-            "address_lines": self.address_lines,
-        }
+            name: getattr(self, method) for name, method in _HELPERS.items()}
 
     def gettext(self, msgid: str, **values: Any) -> str:
         """Translate ``msgid``, then fill its ``{named}`` placeholders."""

@@ -9,22 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import jinja2
 import mjml
 
 from tidings.core.config import Branding, StoreConfig
 from tidings.core.errors import TemplateError
 from tidings.core.events import CATALOGUE, EventData, Recipient
 
-from ._compile import (
-    Compiled,
-    CompileError,
-    Source,
-    compile_template,
-    make_environments,
-    version_of,
-)
-from ._i18n import Formatter, formatter, resolve_locale
+from ._codegen import Environments, make_environments
+from ._compile import Compiled, CompileError, Source, compile_template, version_of
+from ._i18n import HELPER_NAMES, Formatter, formatter, resolve_locale
 
 __all__ = ["DEFAULTS_DIR", "EventView", "RenderedMail", "Renderer", "StoreView", "template_names"]
 
@@ -100,6 +93,9 @@ class Renderer:
 
     ``compile_mjml`` is the MJML compiler (``mjml.mjml2html``); it is a
     parameter so tests can count compiles and other builds can swap it.
+    ``single_pass=False`` renders HTML and text as separate templates, without
+    the faster single-pass template of ``_dual``: the reference it is tested
+    against.
     Store overrides are re-checked on every render with one ``stat`` per file,
     so an edited template is picked up without a restart; the built-in
     templates are read once.
@@ -110,16 +106,17 @@ class Renderer:
         *,
         compile_mjml: Callable[..., str] = mjml.mjml2html,
         defaults_dir: Path = DEFAULTS_DIR,
+        single_pass: bool = True,
     ) -> None:
         self._compile_mjml: Callable[..., str] = compile_mjml
         self._defaults = defaults_dir
-        self._envs: tuple[jinja2.Environment, jinja2.Environment] = make_environments(
-            frozenset({Formatter})
-        )
+        self._single_pass = single_pass
+        self._envs: Environments = make_environments(frozenset({Formatter}), HELPER_NAMES)
         self._compiled: dict[str, Compiled] = {}
         self._failed: dict[str, str] = {}
         self._resolved: dict[tuple[str, Path | None], _Resolved] = {}
         self._builtin_text: dict[Path, str | None] = {}
+        self._views: dict[str, tuple[StoreConfig, StoreView]] = {}
 
     # -- public API ------------------------------------------------------------------------
 
@@ -151,17 +148,7 @@ class Renderer:
         order = data.order
         fmt = formatter(locale, language, store.timezone, order.currency if order else None)
         context: dict[str, Any] = {
-            "store": StoreView(
-                id=store_id,
-                name=store.name,
-                url=store.url,
-                locale=store.locale,
-                timezone=store.timezone,
-                branding=store.branding,
-                from_email=store.from_.email,
-                from_name=store.from_.name,
-                reply_to=store.reply_to.email if store.reply_to else None,
-            ),
+            "store": self._store_view(store_id, store),
             "recipient": recipient,
             "data": data,
             "order": order,
@@ -176,6 +163,25 @@ class Renderer:
         except CompileError as exc:
             raise TemplateError(template, str(exc)) from exc.__cause__
         return RenderedMail(subject, body, text, fmt.locale_name, compiled.version)
+
+    def _store_view(self, store_id: str, store: StoreConfig) -> StoreView:
+        """One view per store config: the dual templates specialise on it (see ``_dual``)."""
+        cached = self._views.get(store_id)
+        if cached is not None and cached[0] is store:
+            return cached[1]
+        view = StoreView(
+            id=store_id,
+            name=store.name,
+            url=store.url,
+            locale=store.locale,
+            timezone=store.timezone,
+            branding=store.branding,
+            from_email=store.from_.email,
+            from_name=store.from_.name,
+            reply_to=store.reply_to.email if store.reply_to else None,
+        )
+        self._views[store_id] = (store, view)
+        return view
 
     def check(self, store: StoreConfig, *, render_samples: bool = True) -> list[str]:
         """Compile every template the store would use, overrides included.
@@ -264,7 +270,8 @@ class Renderer:
 
         try:
             compiled = compile_template(
-                template, main, load_include, self._compile_mjml, self._envs, version
+                template, main, load_include, self._compile_mjml, self._envs, version,
+                single_pass=self._single_pass,
             )
         except CompileError as exc:
             self._failed[version] = str(exc)
