@@ -126,6 +126,20 @@ def test_values_both_parts_show_escaped_only_in_html(
     assert "A & B <script> <b>x</b> 3" in mail.text
 
 
+def test_loops_and_what_they_read_of_loop(custom: Callable[[str], StoreConfig]) -> None:
+    store = custom("""<mj-text>{% for item in order.items %}{{ loop.index }}/{{ loop.length }}
+      {{ loop.index0 }} {{ loop.revindex }} {{ loop.revindex0 }} {% if loop.first %}first{% endif %}
+      {% if not loop.last %}, {% endif %}{{ item.name }}{% endfor %}
+      {% for item in order.items if item.sku %}{{ loop.index }}{{ loop.last }}{% endfor %}
+      {% for item in order.items %}{{ loop.cycle("odd", "even") }}{% endfor %}
+      {% for item in order.items[:0] %}x{% else %}none{% endfor %}
+      {% for a in order.items %}{% for b in [1, 2] %}{{ loop.index }}{% endfor %}{% endfor %}
+      </mj-text>""")
+    mail = _same("order.placed", store, expect="on")
+    assert "1/5 0 5 4 first" in mail.text and "5/5 4 1 0" in mail.text
+    assert "5True oddeven" in mail.text and "none 1212" in mail.text
+
+
 def test_filters_that_escape_differently_per_part(custom: Callable[[str], StoreConfig]) -> None:
     store = custom("""<mj-text>{{ pieces | join(" & ") }} {{ ("<" ~ store.name ~ ">") }}
       {{ who | default("nobody") }} {{ locale | replace("_", "-") }}</mj-text>""")
