@@ -8,6 +8,7 @@ by ``mjml2html`` in one warm Node process.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import subprocess
@@ -60,8 +61,11 @@ def expanded_mjml(renderer: Renderer, store: StoreConfig) -> str:
 
 
 def main() -> None:
-    per_round = 100 if QUICK else 1000
-    node_per_round = 20 if QUICK else 150
+    # Short rounds of about equal length (~0.3 s each side), many of them, alternating:
+    # the noisiest figure on a machine whose speed drifts, and a cheap one.
+    per_round = 100 if QUICK else 5000
+    node_per_round = 20 if QUICK else 50
+    rounds = ROUNDS if QUICK else 5 * ROUNDS
     store = bench_store()
     renderer = Renderer()
     recipient, data = sample(TEMPLATE)
@@ -73,23 +77,34 @@ def main() -> None:
     mail = render_once()
     for _ in range(50):
         render_once()
-    ours: list[float] = []
-    for _ in range(ROUNDS):
-        t0 = time.perf_counter()
-        for _ in range(per_round):
-            render_once()
-        ours.append((time.perf_counter() - t0) * 1000 / per_round)
+    gc.freeze()  # as Hub.start does once started: the cyclic GC skips the templates and modules
 
     work = BENCH / "work"
     work.mkdir(exist_ok=True)
     mjml_file = work / "order.placed.expanded.mjml"
     mjml_file.write_text(expanded_mjml(renderer, store), encoding="utf-8")
-    out = subprocess.run(
-        ["node", str(BENCH / "node" / "bench_mjml.js"), str(mjml_file), str(node_per_round),
-         str(ROUNDS)], capture_output=True, text=True, check=True, cwd=BENCH / "node")
-    node = json.loads(out.stdout.strip().splitlines()[-1])
-    emit({"ours_ms": ours, "node_ms": node["ms"], "node_version": node["node"],
-          "mjml_version": node["mjml"], "node_html_bytes": node["html_bytes"],
+    node = subprocess.Popen(
+        ["node", str(BENCH / "node" / "bench_mjml.js"), str(mjml_file), str(node_per_round)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=BENCH / "node")
+    assert node.stdin is not None and node.stdout is not None
+    about = json.loads(node.stdout.readline())
+    ours: list[float] = []
+    theirs: list[float] = []
+    try:
+        # Rounds alternate, so both sides see the same state of a machine whose speed drifts.
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            for _ in range(per_round):
+                render_once()
+            ours.append((time.perf_counter() - t0) * 1000 / per_round)
+            node.stdin.write("round\n")
+            node.stdin.flush()
+            theirs.append(json.loads(node.stdout.readline())["ms"])
+    finally:
+        node.stdin.close()
+        node.wait(timeout=30)
+    emit({"ours_ms": ours, "node_ms": theirs, "node_version": about["node"],
+          "mjml_version": about["mjml"], "node_html_bytes": about["html_bytes"],
           "ours_html_bytes": len(mail.html.encode()), "ours_text_bytes": len(mail.text.encode()),
           "mjml_bytes": mjml_file.stat().st_size, "per_round": per_round,
           "node_per_round": node_per_round})
