@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import operator
 import re
+import threading
 from collections.abc import Callable
 from functools import partial
 from types import MethodType
@@ -49,7 +50,7 @@ _RAW = re.compile(r"^\{%[-+]?\s*(?:end)?raw\s*[-+]?%\}$")
 _STATIC_NAMES = ("store", "locale")
 # Filters that give the same text whether or not autoescaping is on, for text input.
 _PURE_FILTERS = frozenset({"replace", "join", "upper", "lower", "trim", "title", "capitalize"})
-_MAX_VARIANTS = 32  # per template version: stores × formatters in use
+_MAX_VARIANTS = 16  # per template version (~120 kB each): stores × formatters in use
 
 # Everything a dual template may contain. Statements that buffer output
 # elsewhere (macros, call and filter blocks, {% set %} blocks), include other
@@ -102,6 +103,7 @@ class DualPart:
         #: Helpers called directly: ``render`` checks they are the helper methods.
         self._free, self._direct = _names(tree, env.context_class.helper_names)  # type: ignore[attr-defined]
         self._generic: _Variant | None = None
+        self._compiling = threading.Lock()
         self._variants: dict[tuple[int, ...], tuple[tuple[Any, ...], _Variant]] = {}
         #: Off for good once a render disagreed with the separate parts.
         self.enabled = True
@@ -130,6 +132,14 @@ class DualPart:
     def _variant(self, names: dict[str, Any], owner: Any) -> _Variant:
         statics = (owner, *(names.get(name) for name in _STATIC_NAMES))
         key = tuple(map(id, statics))
+        entry = self._variants.get(key)
+        if entry is not None and all(map(operator.is_, entry[0], statics)):
+            return entry[1]
+        with self._compiling:  # folding edits the shared tree: one compile at a time
+            return self._compile(key, statics, names, owner)
+
+    def _compile(self, key: tuple[int, ...], statics: tuple[Any, ...], names: dict[str, Any],
+                 owner: Any) -> _Variant:
         entry = self._variants.get(key)
         if entry is not None and all(map(operator.is_, entry[0], statics)):
             return entry[1]
