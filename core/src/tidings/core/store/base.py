@@ -64,7 +64,11 @@ class NewEvent:
 
 @dataclass(frozen=True)
 class StateWrite:
-    """A plugin's state value to store in the same transaction as the events beside it."""
+    """A plugin's state value to store in the same transaction as the events beside it.
+
+    ``value`` is anything pydantic serialises to JSON (models included, as
+    ``model_dump(mode="json")`` would give them); it reads back as plain JSON.
+    """
 
     namespace: str
     key: str
@@ -205,4 +209,5 @@ class Store(Protocol):
     async def get_state(self, namespace: str, key: str) -> Any | None:
         """A plugin's own persistent value (cursors, last-seen statuses)."""
 
-    async def set_state(self, namespace: str, key: str, value: Any) -> None: ...
+    async def set_state(self, namespace: str, key: str, value: Any) -> None:
+        """Store ``value`` (as :class:`StateWrite` takes it) under ``namespace``/``key``."""

@@ -114,8 +114,8 @@ async def observe_order(
                 "status": status, "modified": max(modified, state.get("modified", "")),
                 "entered": entered,
                 "refunds": sorted(set(state.get("refunds", [])) | set(refunds)),
-                "order": mapped.model_dump(mode="json"),
-                "recipient": recipient.model_dump(mode="json"),
+                "order": mapped,
+                "recipient": recipient,
             })])
 
 
