@@ -147,6 +147,39 @@ async def test_deferred_waits_for_its_time(store: SqliteStore) -> None:
     assert await store.next_due() == 9e12
 
 
+async def test_a_state_read_that_must_wait_does_not_hold_the_event_loop(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    writer = SqliteStore(path)
+    await writer.open()
+    await writer.set_state("woo", "cursor", {"after": "x"})
+    await writer.close()
+    # Another process holds the database exclusively (its WAL index in its own memory),
+    # which even WAL readers must wait for.
+    locker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    locker.execute("PRAGMA locking_mode = EXCLUSIVE")
+    locker.execute("BEGIN EXCLUSIVE")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.5, lambda: (locker.execute("COMMIT"), locker.close()))
+    ticker = asyncio.create_task(tick())
+    reader = SqliteStore(path)  # reads need no open(), which would write (migrations)
+    try:
+        started = loop.time()
+        assert await reader.get_state("woo", "cursor") == {"after": "x"}
+        assert loop.time() - started >= 0.4  # it did wait for the lock…
+        assert ticks >= 20  # …beside the loop, which kept running
+    finally:
+        ticker.cancel()
+        await reader.close()
+
+
 async def test_plugin_state_round_trips(store: SqliteStore) -> None:
     assert await store.get_state("woo", "cursor") is None
     await store.set_state("woo", "cursor", {"after": "2026-01-01T00:00:00"})

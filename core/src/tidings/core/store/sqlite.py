@@ -40,6 +40,7 @@ __all__ = ["SqliteStore"]
 T = TypeVar("T")
 _MAX_BATCH = 512
 _LOCK_WAIT = 10.0  # seconds a write waits for another process's lock before failing
+_QUICK_READ_WAIT = 0.02  # seconds a read on the event loop waits before moving to a thread
 # What a new message copies from its event and plan (accept, resend).
 _PLAN_COLUMNS = ("event_id, store_id, event_type, template, audience, recipient_email, "
                  "recipient_name, locale")
@@ -192,6 +193,16 @@ class SqliteStore:
         if conn is None:
             conn = _connect(self.path, readonly=True)
             self._local.conn = conn
+            self._readers.append(conn)
+        return conn
+
+    def _quick_reader(self) -> sqlite3.Connection:
+        """This thread's reader for reads on the event loop: it gives up on a lock quickly."""
+        conn: sqlite3.Connection | None = getattr(self._local, "quick", None)
+        if conn is None:
+            conn = _connect(self.path, readonly=True)
+            conn.execute(f"PRAGMA busy_timeout = {int(_QUICK_READ_WAIT * 1000)}")
+            self._local.quick = conn
             self._readers.append(conn)
         return conn
 
@@ -358,11 +369,20 @@ class SqliteStore:
     async def get_state(self, namespace: str, key: str) -> Any | None:
         # One primary-key lookup (tens of µs) on the caller's thread: cheaper than the hop to
         # a thread and back, which waited ~10 ms for the GIL and the loop under webhook load.
-        # A WAL reader never waits for the writer, so the loop is not held up.
-        row = self._reader().execute(
-            "SELECT value FROM plugin_state WHERE namespace = ? AND key = ?",
-            (namespace, key)).fetchone()
-        return None if row is None else json.loads(row[0])
+        # A WAL reader does not wait for the writer; in the rare cases it must wait (another
+        # process recovering the WAL index), it waits at most _QUICK_READ_WAIT here and then
+        # in a thread, so the event loop is never held for the full lock timeout.
+        def run(conn: sqlite3.Connection) -> Any | None:
+            row = conn.execute("SELECT value FROM plugin_state WHERE namespace = ? AND key = ?",
+                               (namespace, key)).fetchone()
+            return None if row is None else json.loads(row[0])
+
+        try:
+            return run(self._quick_reader())
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            return await self._read(run)
 
     async def set_state(self, namespace: str, key: str, value: Any) -> None:
         values = [(namespace, key, _state_json(value))]
