@@ -104,11 +104,16 @@ class _Writer:
     async def _commit_while_waiting(self) -> None:
         try:
             while self._waiting:
-                batch, self._waiting = self._waiting[:_MAX_BATCH], self._waiting[_MAX_BATCH:]
                 try:
-                    await asyncio.to_thread(self._begin)
+                    await self._lock()
                 except Exception as exc:  # locked by another process for too long
-                    results: list[tuple[bool, Any]] = [(False, exc)] * len(batch)
+                    failed: Exception | None = exc
+                else:
+                    failed = None
+                # Taken once the lock is held: requests that came meanwhile join this batch.
+                batch, self._waiting = self._waiting[:_MAX_BATCH], self._waiting[_MAX_BATCH:]
+                if failed is not None:
+                    results: list[tuple[bool, Any]] = [(False, failed)] * len(batch)
                 else:
                     results = [self._run(fn) for fn, _ in batch]
                     try:
@@ -137,6 +142,16 @@ class _Writer:
             return False, exc
         finally:
             conn.execute("RELEASE job")
+
+    async def _lock(self) -> None:
+        """Take the write lock: at once on the loop when it is free (the usual case, and
+        no thread hop), else polling for it in a thread."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")  # busy_timeout is 0: never waits here
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            await asyncio.to_thread(self._begin)
 
     def _begin(self) -> None:
         """Take the write lock, polling briefly while another process holds it."""
