@@ -112,7 +112,7 @@ class DualPart:
 
     def render(self, context: dict[str, Any]) -> tuple[str, str] | None:
         """Both parts, or ``None`` when this context breaks the fast path's assumptions."""
-        ctx = new_context(self._env, self._name, {}, context, False, self._globals)
+        ctx = new_context(self._env, self._name, {}, context, True, self._globals)  # no copy
         names = ctx.parent
         if not self._free.issubset(names):
             return None

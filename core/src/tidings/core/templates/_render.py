@@ -112,6 +112,7 @@ class Renderer:
         self._defaults = defaults_dir
         self._single_pass = single_pass
         self._envs: Environments = make_environments(frozenset({Formatter}), HELPER_NAMES)
+        self._globals = dict(self._envs.html.globals)
         self._compiled: dict[str, Compiled] = {}
         self._failed: dict[str, str] = {}
         self._resolved: dict[tuple[str, Path | None], _Resolved] = {}
@@ -148,6 +149,7 @@ class Renderer:
         order = data.order
         fmt = formatter(locale, language, store.timezone, order.currency if order else None)
         context: dict[str, Any] = {
+            **self._globals,  # what Jinja would copy in for every part (range, namespace…)
             "store": self._store_view(store_id, store),
             "recipient": recipient,
             "data": data,
