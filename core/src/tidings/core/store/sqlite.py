@@ -63,15 +63,22 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    """The database is locked by another connection (SQLITE_BUSY or SQLITE_LOCKED, extended
+    codes such as SQLITE_BUSY_RECOVERY included): waiting may help."""
+    return exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 class _Writer:
     """Group commit, with the statements on the event loop and only the waits in a thread.
 
     Requests that arrive while a transaction commits wait, and then run
     together in the next one, each in its own savepoint so one that fails
-    never undoes another. Taking the write lock (another process may hold it)
-    and ``COMMIT`` (the fsync) run in a thread; the statements run on the
-    loop: in a thread each one would hand the GIL to and from the busy loop,
-    about five hand-offs per webhook, which was the limit of ingest.
+    never undoes another. ``COMMIT`` (the fsync) and waiting for a write lock
+    another process holds run in a thread; the statements, and taking a free
+    lock, run on the loop: in a thread each statement would hand the GIL to and
+    from the busy loop, about five hand-offs per webhook, which was the limit
+    of ingest.
     """
 
     def __init__(self, path: Path) -> None:
@@ -149,7 +156,7 @@ class _Writer:
         try:
             self.conn.execute("BEGIN IMMEDIATE")  # busy_timeout is 0: never waits here
         except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+            if not _locked(exc):
                 raise
             await asyncio.to_thread(self._begin)
 
@@ -162,8 +169,7 @@ class _Writer:
                 self.conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
-                if not busy or time.monotonic() > deadline:
+                if not _locked(exc) or time.monotonic() > deadline:
                     raise
             time.sleep(pause)
             pause = min(pause * 2, 0.002)
@@ -203,21 +209,16 @@ class SqliteStore:
             raise RuntimeError("the store is not open")
         return self._writer.submit(fn)
 
-    def _reader(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+    def _reader(self, *, quick: bool = False) -> sqlite3.Connection:
+        """This thread's read connection; the ``quick`` one, for reads on the event loop,
+        gives up on a lock after ``_QUICK_READ_WAIT``."""
+        name = "quick" if quick else "conn"
+        conn: sqlite3.Connection | None = getattr(self._local, name, None)
         if conn is None:
             conn = _connect(self.path, readonly=True)
-            self._local.conn = conn
-            self._readers.append(conn)
-        return conn
-
-    def _quick_reader(self) -> sqlite3.Connection:
-        """This thread's reader for reads on the event loop: it gives up on a lock quickly."""
-        conn: sqlite3.Connection | None = getattr(self._local, "quick", None)
-        if conn is None:
-            conn = _connect(self.path, readonly=True)
-            conn.execute(f"PRAGMA busy_timeout = {int(_QUICK_READ_WAIT * 1000)}")
-            self._local.quick = conn
+            if quick:
+                conn.execute(f"PRAGMA busy_timeout = {int(_QUICK_READ_WAIT * 1000)}")
+            setattr(self._local, name, conn)
             self._readers.append(conn)
         return conn
 
@@ -393,9 +394,9 @@ class SqliteStore:
             return None if row is None else json.loads(row[0])
 
         try:
-            return run(self._quick_reader())
+            return run(self._reader(quick=True))
         except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            if not _locked(exc):
                 raise
             return await self._read(run)
 
