@@ -140,6 +140,13 @@ def test_loops_and_what_they_read_of_loop(custom: Callable[[str], StoreConfig]) 
     assert "5True oddeven" in mail.text and "none 1212" in mail.text
 
 
+def test_a_helper_called_with_a_python_keyword_as_argument_name(
+    custom: Callable[[str], StoreConfig]
+) -> None:
+    store = custom("<mj-text>{{ _('No. {lambda}', lambda=order.number) }}</mj-text>")
+    assert "No. 1042" in _same("order.placed", store, expect="on").text
+
+
 def test_filters_that_escape_differently_per_part(custom: Callable[[str], StoreConfig]) -> None:
     store = custom("""<mj-text>{{ pieces | join(" & ") }} {{ ("<" ~ store.name ~ ">") }}
       {{ who | default("nobody") }} {{ locale | replace("_", "-") }}</mj-text>""")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from keyword import iskeyword as is_python_keyword
 from types import MethodType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import jinja2
 from jinja2 import StrictUndefined, nodes
@@ -101,13 +101,7 @@ class _CodeGenerator(CodeGenerator):
     def visit_Call(  # noqa: N802 (Jinja API)
         self, node: nodes.Call, frame: Frame, forward_caller: bool = False
     ) -> None:
-        plain = (
-            isinstance(node.node, nodes.Name) and not forward_caller
-            and not self.environment.is_async
-            and node.dyn_args is None and node.dyn_kwargs is None
-            and not any(is_python_keyword(k.key) for k in node.kwargs)
-        )
-        if not plain:
+        if not self._plain_call(node, forward_caller):
             super().visit_Call(node, frame, forward_caller=forward_caller)
             return
         self.write(f"context.{self.callee_method}(")
@@ -115,6 +109,13 @@ class _CodeGenerator(CodeGenerator):
         self.write(f", {'_loop_vars' if frame.loop_frame else 'None'}, "
                    f"{'_block_vars' if frame.block_frame else 'None'})")
         self._arguments(node, frame)
+
+    def _plain_call(self, node: nodes.Call, forward_caller: bool) -> bool:
+        """A call of a name with plain arguments, which Python can make as written."""
+        return (isinstance(node.node, nodes.Name) and not forward_caller
+                and not self.environment.is_async
+                and node.dyn_args is None and node.dyn_kwargs is None
+                and not any(is_python_keyword(k.key) for k in node.kwargs))
 
     def _arguments(self, node: nodes.Call, frame: Frame) -> None:
         self.write("(")
@@ -170,11 +171,9 @@ class _DualContext(_Context):
         (autoescaping), so a callable that takes it raises and the mail is
         rendered part by part instead.
         """
-        if type(obj) is MethodType and type(obj.__self__) in self.fast_owners:
-            return obj
         if getattr(obj, "jinja_pass_arg", None) is not None:
             raise NotShareable(f"{obj!r} takes Jinja's context")
-        return partial(self.call, obj, _loop_vars=loop_vars, _block_vars=block_vars)
+        return self.callee(obj, loop_vars, block_vars)
 
 
 class NotShareable(Exception):
@@ -284,8 +283,8 @@ class _DualCodeGenerator(_CodeGenerator):
     def visit_Call(  # noqa: N802 (Jinja API)
         self, node: nodes.Call, frame: Frame, forward_caller: bool = False
     ) -> None:
-        if (isinstance(node.node, nodes.Name) and node.node.name in self.direct
-                and not forward_caller and node.dyn_args is None and node.dyn_kwargs is None):
+        if (self._plain_call(node, forward_caller)
+                and cast(nodes.Name, node.node).name in self.direct):
             self.visit(node.node, frame)
             self._arguments(node, frame)
         else:
