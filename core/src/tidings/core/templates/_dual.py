@@ -25,7 +25,6 @@ never correctness.
 from __future__ import annotations
 
 import operator
-import re
 import threading
 from collections.abc import Callable
 from functools import partial
@@ -43,7 +42,6 @@ from ._placeholders import LineMap, Placeholders, Tag
 __all__ = ["DualPart", "dual_part"]
 
 _OPEN, _CLOSE = "{% tidings_text %}", "{% endtidings_text %}"
-_RAW = re.compile(r"^\{%[-+]?\s*(?:end)?raw\s*[-+]?%\}$")
 # Context names whose values are the same for every mail of one store and formatter
 # (Renderer keeps one StoreView per store, and the formatter its locale name, so
 # they are the same objects too).
@@ -52,14 +50,6 @@ _STATIC_NAMES = ("store", "locale")
 _PURE_FILTERS = frozenset({"replace", "join", "upper", "lower", "trim", "title", "capitalize"})
 _MAX_VARIANTS = 16  # per template version (~120 kB each): stores × formatters in use
 
-# Everything a dual template may contain. Statements that buffer output
-# elsewhere (macros, call and filter blocks, {% set %} blocks), include other
-# templates or switch autoescaping are not here.
-_ALLOWED = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.If, nodes.For,
-            nodes.Assign, nodes.Name, nodes.Const, nodes.Getattr, nodes.Getitem, nodes.Slice,
-            nodes.Call, nodes.Keyword, nodes.Compare, nodes.Operand, nodes.And, nodes.Or,
-            nodes.Not, nodes.Neg, nodes.Pos, nodes.CondExpr, nodes.BinExpr, nodes.Tuple,
-            nodes.List, nodes.Dict, nodes.Pair, nodes.Filter, nodes.Test, nodes.Concat)
 # What a value both parts use may be made of: nothing whose result depends on
 # autoescaping (filters and tests may take the eval context; ``~`` joins
 # Markup-aware when escaping).
@@ -67,6 +57,11 @@ _NEUTRAL = (nodes.Name, nodes.Const, nodes.Getattr, nodes.Getitem, nodes.Slice, 
             nodes.Keyword, nodes.Compare, nodes.Operand, nodes.And, nodes.Or, nodes.Not,
             nodes.Neg, nodes.Pos, nodes.CondExpr, nodes.BinExpr, nodes.Tuple, nodes.List,
             nodes.Dict, nodes.Pair)
+# Everything a dual template may contain. Statements that buffer output
+# elsewhere (macros, call and filter blocks, {% set %} blocks), include other
+# templates or switch autoescaping are not here.
+_ALLOWED = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.If, nodes.For,
+            nodes.Assign, *_NEUTRAL, nodes.Filter, nodes.Test, nodes.Concat)
 
 
 class _Variant:
@@ -132,17 +127,20 @@ class DualPart:
     def _variant(self, names: dict[str, Any], owner: Any) -> _Variant:
         statics = (owner, *(names.get(name) for name in _STATIC_NAMES))
         key = tuple(map(id, statics))
+        variant = self._compiled(key, statics)
+        if variant is not None:
+            return variant
+        with self._compiling:  # folding edits the shared tree: one compile at a time
+            return self._compiled(key, statics) or self._compile(key, statics, names, owner)
+
+    def _compiled(self, key: tuple[int, ...], statics: tuple[Any, ...]) -> _Variant | None:
         entry = self._variants.get(key)
         if entry is not None and all(map(operator.is_, entry[0], statics)):
             return entry[1]
-        with self._compiling:  # folding edits the shared tree: one compile at a time
-            return self._compile(key, statics, names, owner)
+        return None
 
     def _compile(self, key: tuple[int, ...], statics: tuple[Any, ...], names: dict[str, Any],
                  owner: Any) -> _Variant:
-        entry = self._variants.get(key)
-        if entry is not None and all(map(operator.is_, entry[0], statics)):
-            return entry[1]
         if not owner or len(self._variants) >= _MAX_VARIANTS:
             if self._generic is None:
                 self._generic = _Variant(self._env, self._tree, self._name, self._free,
@@ -183,7 +181,7 @@ def dual_part(
     envs: Environments, table: Placeholders, html: str, text: str, name: str
 ) -> DualPart | None:
     """The dual template of one version, or ``None`` where it cannot render the same."""
-    if any(_RAW.match(tag.text) for tag in table.tags):
+    if table.has_raw():
         return None
     merged = _interleave(table, html, text)
     if merged is None:

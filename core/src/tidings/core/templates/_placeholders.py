@@ -45,6 +45,10 @@ class Placeholders:
         ids = "|".join(str(i) for i, t in enumerate(self.tags) if t.text.startswith("{%"))
         return re.compile(f"jj{self.nonce}(?:{ids})q" if ids else "(?!)")
 
+    def has_raw(self) -> bool:
+        """Whether a ``{% raw %}`` block is among the tags."""
+        return any(_RAW_START.match(tag.text) for tag in self.tags)
+
     def source_of(self, text: str) -> str:
         """``text`` with placeholders swapped back for their tags, whitespace-normalised."""
         restored = self.pattern.sub(lambda m: self.tags[int(m.group(1))].text, text)
