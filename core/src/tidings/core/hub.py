@@ -151,6 +151,15 @@ class Hub:
                                 f"no store {store_id!r} is configured (configured: {known})")
         return store
 
+    def owner(self, store_id: str) -> Recipient | None:
+        """The shop owner as the recipient of a store's ``admin.*`` mails (its
+        ``admin_email``, in the store's language), or ``None`` when it has none."""
+        store = self.store_config(store_id)
+        if store.admin_email is None:
+            return None
+        return Recipient(email=store.admin_email.email, name=store.admin_email.name,
+                         locale=store.locale)
+
     def options(self, store_id: str, model: type[M]) -> M:
         """A store's platform ``options`` parsed by ``model``, once per store configuration.
 

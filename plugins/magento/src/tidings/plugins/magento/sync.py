@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from tidings.core import polling
-from tidings.core.config import StoreConfig
 from tidings.core.errors import EventRejected
 from tidings.core.events import EventData, Order, Recipient
 from tidings.core.hub import Incoming
@@ -59,10 +58,6 @@ NAMESPACE = "magento"
 
 
 
-def _options(hub: Hub, store_id: str) -> tuple[StoreConfig, MagentoOptions]:
-    return hub.store_config(store_id), hub.options(store_id, MagentoOptions)
-
-
 async def baseline(hub: Hub, store_id: str) -> datetime:
     """When Tidings first served this store; older orders and accounts are never mailed."""
     return await polling.baseline(hub, NAMESPACE, store_id)
@@ -90,13 +85,6 @@ def mapped_order(mg: Mapping[str, Any], options: MagentoOptions, **kw: Any
         raise _rejected(f"order {mg.get('increment_id') or mg.get('entity_id')!r}", exc) from exc
 
 
-def _owner(store: StoreConfig) -> Recipient | None:
-    if store.admin_email is None:
-        return None
-    return Recipient(email=store.admin_email.email, name=store.admin_email.name,
-                     locale=store.locale)
-
-
 async def observe_order(hub: Hub, store_id: str, mg: Mapping[str, Any], *, source: str,
                         placed: bool = False) -> list[Accepted]:
     """Act on one order as Magento shows it now (REST row or webhook payload).
@@ -117,12 +105,12 @@ async def observe_order(hub: Hub, store_id: str, mg: Mapping[str, Any], *, sourc
         updated = str(mg.get("updated_at") or "")
         if memory and updated and updated < memory.get("updated", ""):
             return []  # an older picture than one already acted on
-        store, options = _options(hub, store_id)
+        options = hub.options(store_id, MagentoOptions)
         order, recipient = mapped_order(mg, options)
         fresh = not memory and (placed or await _is_new(hub, store_id, mg))
         was_placed = bool(memory.get("placed"))
         mails: list[Incoming] = []
-        owner = _owner(store)
+        owner = hub.owner(store_id)
         data = EventData(order=order)
         prefix = f"magento:{store_id}:order:{number}"
 
@@ -157,7 +145,7 @@ async def observe_invoice(hub: Hub, store_id: str, invoice: Mapping[str, Any],
         raise EventRejected("invalid_payload", "the invoice has no entity_id")
     if not await _is_new(hub, store_id, invoice):
         return []
-    _, options = _options(hub, store_id)
+    options = hub.options(store_id, MagentoOptions)
     mapped, recipient = mapped_order(order, options)
     return [await hub.accept(store_id, "order.paid", recipient, EventData(order=mapped),
                              idempotency_key=f"magento:{store_id}:invoice:{invoice['entity_id']}",
@@ -171,7 +159,7 @@ async def observe_shipment(hub: Hub, store_id: str, shipment: Mapping[str, Any],
         raise EventRejected("invalid_payload", "the shipment has no entity_id")
     if not await _is_new(hub, store_id, shipment):
         return []
-    _, options = _options(hub, store_id)
+    options = hub.options(store_id, MagentoOptions)
     mapped, recipient = mapped_order(order, options, tracking=tracking_of(shipment))
     key = f"magento:{store_id}:shipment:{shipment['entity_id']}"
     return [await hub.accept(store_id, "order.shipped", recipient, EventData(order=mapped),
@@ -185,7 +173,7 @@ async def observe_creditmemo(hub: Hub, store_id: str, memo: Mapping[str, Any],
         raise EventRejected("invalid_payload", "the credit memo has no entity_id")
     if not await _is_new(hub, store_id, memo):
         return []
-    _, options = _options(hub, store_id)
+    options = hub.options(store_id, MagentoOptions)
     mapped, recipient = mapped_order(order, options)
     try:
         refund = refund_of(memo, mapped)
@@ -204,7 +192,7 @@ async def observe_customer(hub: Hub, store_id: str, customer: Mapping[str, Any],
         raise EventRejected("invalid_payload", "the customer has no id")
     if not await _is_new(hub, store_id, customer):
         return []
-    _, options = _options(hub, store_id)
+    options = hub.options(store_id, MagentoOptions)
     try:
         recipient = customer_recipient(customer, locale=order_locale(customer, options.locales))
     except ValueError as exc:

@@ -105,9 +105,7 @@ class Session:
                                         EventData(order=order, refund=refund), key))
         elif mails.customer is not None:
             planned.append(Incoming(mails.customer, recipient, EventData(order=order), key))
-        if mails.owner is not None and self.store.admin_email is not None:
-            owner = Recipient(email=self.store.admin_email.email,
-                              name=self.store.admin_email.name, locale=self.store.locale)
+        if mails.owner is not None and (owner := self.hub.owner(self.store_id)) is not None:
             planned.append(Incoming(mails.owner, owner, EventData(order=order), f"{key}:owner"))
         return await self.hub.accept_many(self.store_id, planned, source="poll")
 

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from tidings.core import polling
-from tidings.core.config import StoreConfig
 from tidings.core.errors import EventRejected
 from tidings.core.events import EventData, Order, Recipient, Refund
 from tidings.core.hub import Incoming
@@ -52,10 +51,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 NAMESPACE = "woocommerce"
 
-
-
-def _options(hub: Hub, store_id: str) -> tuple[StoreConfig, WooOptions]:
-    return hub.store_config(store_id), hub.options(store_id, WooOptions)
 
 
 async def baseline(hub: Hub, store_id: str) -> datetime:
@@ -96,7 +91,7 @@ async def observe_order(
                 return []
             if modified == state.get("modified") and status == state.get("status"):
                 return []  # an exact replay
-        store, options = _options(hub, store_id)
+        options = hub.options(store_id, WooOptions)
         mapped, recipient = _mapped(order, options.url)
         refunds = refunds_of(order)
         born = parse_gmt(order.get("date_created_gmt"))
@@ -104,7 +99,7 @@ async def observe_order(
                 and born < await baseline(hub, store_id)):
             mails: list[Incoming] = []  # from before Tidings: remember, do not mail
         else:
-            mails = _mails(store, state, order_id, status, mapped, recipient, refunds)
+            mails = _mails(hub, store_id, state, order_id, status, mapped, recipient, refunds)
         entered = dict(state.get("entered", {}))
         if status != state.get("status"):
             entered[status] = entered.get(status, 0) + 1
@@ -120,8 +115,8 @@ async def observe_order(
 
 
 def _mails(
-    store: StoreConfig, state: Mapping[str, Any], order_id: str, status: str, order: Order,
-    recipient: Recipient, refunds: Mapping[str, Refund],
+    hub: Hub, store_id: str, state: Mapping[str, Any], order_id: str, status: str,
+    order: Order, recipient: Recipient, refunds: Mapping[str, Refund],
 ) -> list[Incoming]:
     """The mails one order change makes: the transition's, and any refund not yet mailed."""
     previous = state.get("status")
@@ -136,9 +131,7 @@ def _mails(
             refund = Refund(amount=amount, partial=False)
         mails.append(Incoming(step.customer, recipient, EventData(order=order, refund=refund),
                               idempotency_key=key))
-    if step.owner is not None and store.admin_email is not None:
-        owner = Recipient(email=store.admin_email.email, name=store.admin_email.name,
-                          locale=store.locale)
+    if step.owner is not None and (owner := hub.owner(store_id)) is not None:
         mails.append(Incoming(step.owner, owner, EventData(order=order),
                               idempotency_key=f"{key}:owner"))
     if status != "refunded":
@@ -162,7 +155,7 @@ async def observe_customer(
     """
     if customer.get("id") is None:
         raise EventRejected("invalid_payload", "the customer has no id")
-    _, options = _options(hub, store_id)
+    options = hub.options(store_id, WooOptions)
     try:
         recipient = to_recipient(customer, locale=order_locale(customer))
     except ValueError as exc:
@@ -209,7 +202,7 @@ async def observe_invoice(
     """
     if order.get("id") is None:
         raise EventRejected("invalid_payload", "the order has no id")
-    _, options = _options(hub, store_id)
+    options = hub.options(store_id, WooOptions)
     mapped, recipient = _mapped(order, options.url)
     return [await hub.accept(store_id, "order.invoice", recipient, EventData(order=mapped),
                              idempotency_key=f"woo:{order['id']}:invoice:{request_id}",
